@@ -1,0 +1,36 @@
+# Everything a fresh clone needs; nothing installed by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-fast bench docs lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" "setuptools>=68"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+# Synthesizes the courtcase app for both environments and prints the verdicts.
+# NO-GO (exit 1) is the expected answer for production, so only exits > 1 fail the demo.
+demo: install
+	@$(BIN)/cdkcheck staging production --app fixtures/apps/courtcase --offline; \
+	  rc=$$?; echo "cdkcheck exit code: $$rc"; test $$rc -le 1
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: install
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+bench: install
+	$(BIN)/python bench/run.py
+
+docs: install
+	$(BIN)/python -m cdkcheck.docs > docs/rules.md
+
+clean:
+	rm -rf $(VENV) .cdkcheck-cache build *.egg-info

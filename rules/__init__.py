@@ -1,0 +1,8 @@
+"""cdkcheck's own deploy-failure rules, one per module, registered explicitly here."""
+
+from __future__ import annotations
+
+from cdkcheck.ruleset import Rule
+
+# Explicit registry: adding a rule is its module plus one line here.
+ALL_RULES: tuple[Rule, ...] = ()

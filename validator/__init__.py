@@ -1,0 +1,3 @@
+"""cdkcheck: a pre-deployment GO / NO-GO gate for AWS CDK apps."""
+
+__version__ = "0.1.0"

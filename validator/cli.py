@@ -1,0 +1,181 @@
+"""Command line: parse, delegate to the pipeline, render, set the exit code.
+
+Exit codes: 0 every environment GO, 1 any NO-GO, 2 usage or configuration
+error, 3 INCONCLUSIVE (a required check could not run), 4 internal error,
+130 interrupted. Heavy libraries are imported inside commands so that
+`cdkcheck --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from cdkcheck import __version__
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+
+
+class _DefaultToCheck(TyperGroup):
+    """`cdkcheck staging` means `cdkcheck check staging`; real subcommands still win."""
+
+    def parse_args(self, ctx, args):
+        passthrough = {"--help", "-h", "--version", "--install-completion", "--show-completion"}
+        if args and args[0] not in self.commands and args[0] not in passthrough:
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_DefaultToCheck,
+    help="Pre-deployment GO / NO-GO for AWS CDK apps, per environment.\n\n"
+         "Usage: cdkcheck ENV... [OPTIONS]   (e.g. cdkcheck staging production --offline)",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cdkcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Pre-deployment GO / NO-GO for AWS CDK apps."""
+
+
+@app.command("check")
+def check_command(
+    environments: List[str] = typer.Argument(..., metavar="ENV...", help="Environment names; each gets a verdict."),
+    app_dir: Path = typer.Option(Path("."), "--app", help="The CDK app directory (holds cdk.json)."),
+    assembly: Optional[Path] = typer.Option(None, "--assembly", help="Check an existing cloud assembly; no synth."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Config file (default: cdkcheck.toml, "
+                                                                 "else [tool.cdkcheck] in pyproject.toml)."),
+    stack: List[str] = typer.Option([], "--stack", help="Only stacks matching this glob (repeatable)."),
+    output_format: str = typer.Option("text", "--format", help="text | json"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here (atomically)."),
+    offline: bool = typer.Option(False, "--offline", help="No AWS calls; live checks are reported as skipped."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Synthesize and analyze again, ignoring the cache."),
+    synth_timeout: Optional[float] = typer.Option(None, "--synth-timeout", help="Seconds before a hanging synth "
+                                                                                "is stopped (default 300)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every advisory."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
+) -> None:
+    """Synthesize the app and print GO / NO-GO for each environment."""
+    code = _guarded(debug, lambda: _check(
+        environments, app_dir=app_dir, assembly=assembly, config=config, stack=stack,
+        output_format=output_format, output=output, offline=offline, no_cache=no_cache,
+        synth_timeout=synth_timeout, verbose=verbose, quiet=quiet))
+    raise typer.Exit(code)
+
+
+def _check(environments, *, app_dir, assembly, config, stack, output_format, output, offline, no_cache,
+           synth_timeout, verbose, quiet) -> int:
+    from cdkcheck.errors import UsageError
+    from cdkcheck.reporters import FORMATS, render
+
+    if output_format not in FORMATS:
+        raise UsageError(f"unknown --format '{output_format}'", hint=f"choose one of {', '.join(FORMATS)}")
+    from cdkcheck.pipeline import RunOptions, check_environments
+
+    options = RunOptions(
+        app_dir=app_dir,
+        assembly_dir=assembly,
+        config_file=config,
+        stack_globs=tuple(stack),
+        offline=offline,
+        use_cache=not no_cache,
+        synth_timeout=synth_timeout,
+    )
+    with _progress(enabled=not quiet) as progress:
+        run = check_environments(environments, options, progress=progress)
+    if output is not None:
+        from cdkcheck.atomic import write_atomic
+
+        write_atomic(output, render(output_format, run, color=False, verbose=verbose))
+        if output_format != "text":  # the file is for machines; people still see the verdicts
+            typer.echo(render("text", run, color=_color(sys.stdout), verbose=verbose), nl=False)
+    else:
+        typer.echo(render(output_format, run, color=_color(sys.stdout), verbose=verbose), nl=False)
+    return run.exit_code
+
+
+def _color(stream) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+class _progress:
+    """Spinner on a terminal; plain timestamped lines in CI logs so long steps never look hung."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._status = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda message: None
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status("starting")
+            self._status.__enter__()
+            return lambda message: self._status.update(message)
+        import time
+
+        started = time.monotonic()
+        return lambda message: print(f"cdkcheck [{time.monotonic() - started:5.1f}s] {message}",
+                                     file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self._status is not None:
+            self._status.__exit__(*exc)
+        return False
+
+
+def _guarded(debug: bool, action) -> int:
+    """One clear message and a distinct exit code; a traceback only with --debug."""
+    from cdkcheck.errors import CdkcheckError
+
+    try:
+        return action()
+    except CdkcheckError as exc:
+        typer.echo(f"cdkcheck: error: {exc}", err=True)
+        if debug:
+            raise
+        return exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("cdkcheck: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if debug:
+            raise
+        typer.echo(f"cdkcheck: internal error: {type(exc).__name__}: {exc}\n"
+                   "  hint: rerun with --debug for the traceback and report it", err=True)
+        return EXIT_INTERNAL
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""cdkcheck.toml / [tool.cdkcheck]: per-environment settings, validated strictly.
+
+Unknown keys are errors that name the file, the key and the closest valid key:
+a typo in a gate's config must not silently turn a check off.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from cdkcheck.errors import ConfigError, did_you_mean
+from cdkcheck.model import Severity
+
+LIVE_MODES = ("required", "optional", "off")
+SEVERITIES = tuple(s.value for s in Severity)
+
+# key -> expected python type(s); the single source for validation and suggestions.
+ENVIRONMENT_KEYS: dict[str, tuple[type, ...]] = {
+    "stacks": (list,),
+    "account": (str,),
+    "region": (str,),
+    "context": (dict,),
+    "profile": (str,),
+    "live": (str,),
+    "fail_on": (str,),
+    "checkov_blocking": (list,),  # checkov check ids that block in this environment
+    "cfn_lint_ignore": (list,),  # cfn-lint rule ids not to run
+    "max_deploy_minutes": (int, float),
+    "deploy_time_blocking": (bool,),
+    "rules": (dict,),  # rule id -> {enabled, severity, options...}
+    "synth_timeout": (int, float),
+}
+RULE_SETTING_KEYS = ("enabled", "severity", "options")
+TOP_LEVEL_KEYS = ("environments", "defaults", "suppressions", "synth_timeout", "cache_dir")
+SUPPRESSION_KEYS = ("rule", "path", "environments", "reason", "expires", "stack")
+
+DEFAULT_SYNTH_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    enabled: bool = True
+    severity: Severity | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SuppressionRule:
+    rule: str
+    reason: str
+    path: str = "*"
+    stack: str = "*"
+    environments: tuple[str, ...] = ()
+    expires: str | None = None
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    name: str
+    stacks: tuple[str, ...] | None = None  # None: every stack (or name match without config)
+    account: str | None = None
+    region: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    profile: str | None = None
+    live: str = "required"
+    fail_on: Severity = Severity.ERROR
+    checkov_blocking: tuple[str, ...] = ()
+    cfn_lint_ignore: tuple[str, ...] = ()
+    max_deploy_minutes: float = 60.0
+    deploy_time_blocking: bool = False
+    rules: Mapping[str, RuleSetting] = field(default_factory=dict)
+    synth_timeout: float = DEFAULT_SYNTH_TIMEOUT
+    configured: bool = False  # False: made up from the name, no config entry
+
+
+@dataclass(frozen=True)
+class Config:
+    file: Path | None
+    environments: Mapping[str, EnvironmentConfig]
+    suppressions: tuple[SuppressionRule, ...] = ()
+    cache_dir: Path | None = None
+    synth_timeout: float = DEFAULT_SYNTH_TIMEOUT
+
+    def environment(self, name: str) -> EnvironmentConfig:
+        """The named environment; without a config file, an unconfigured default."""
+        if name in self.environments:
+            return self.environments[name]
+        if self.file is None or not self.environments:
+            return EnvironmentConfig(name=name, synth_timeout=self.synth_timeout)
+        from cdkcheck.errors import UsageError
+
+        known = ", ".join(sorted(self.environments))
+        hint = did_you_mean(name, self.environments) or f"configured environments: {known}"
+        raise UsageError(f"unknown environment '{name}'", file=str(self.file), hint=hint)
+
+
+def find_config_file(app_dir: Path, explicit: Path | None) -> tuple[Path | None, dict]:
+    """Locate and parse the config: --config, cdkcheck.toml, then pyproject's [tool.cdkcheck]."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError("config file not found", file=str(explicit),
+                              hint="check the --config path")
+        return explicit, _read_toml(explicit)
+    own = app_dir / "cdkcheck.toml"
+    if own.is_file():
+        return own, _read_toml(own)
+    pyproject = app_dir / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("cdkcheck")
+        if table is not None:
+            return pyproject, table
+    return None, {}
+
+
+def load_config(app_dir: Path, explicit: Path | None = None) -> Config:
+    path, raw = find_config_file(app_dir, explicit)
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Mapping[str, Any], path: Path | None) -> Config:
+    where = str(path) if path else "<config>"
+    _check_keys(raw, TOP_LEVEL_KEYS, where, "")
+    timeout = _number(raw.get("synth_timeout", DEFAULT_SYNTH_TIMEOUT), where, "synth_timeout")
+    defaults = raw.get("defaults", {})
+    _expect_table(defaults, where, "defaults")
+    environments_raw = raw.get("environments", {})
+    _expect_table(environments_raw, where, "environments")
+    environments = {}
+    for name, table in environments_raw.items():
+        _expect_table(table, where, f"environments.{name}")
+        merged = {**defaults, **table}
+        environments[name] = _parse_environment(name, merged, where, timeout)
+    suppressions = tuple(_parse_suppression(i, s, where) for i, s in enumerate(raw.get("suppressions", [])))
+    cache_dir = raw.get("cache_dir")
+    return Config(
+        file=path,
+        environments=environments,
+        suppressions=suppressions,
+        cache_dir=(path.parent / cache_dir) if (cache_dir and path) else None,
+        synth_timeout=timeout,
+    )
+
+
+def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout: float) -> EnvironmentConfig:
+    prefix = f"environments.{name}."
+    _check_keys(table, ENVIRONMENT_KEYS, where, prefix)
+    for key, value in table.items():
+        types = ENVIRONMENT_KEYS[key]
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            expected = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"'{prefix}{key}' must be a {expected}, not {type(value).__name__}", file=where)
+    live = table.get("live", "required")
+    if live not in LIVE_MODES:
+        raise ConfigError(f"'{prefix}live' must be one of {', '.join(LIVE_MODES)}, not '{live}'",
+                          file=where, hint=did_you_mean(live, LIVE_MODES))
+    fail_on = _severity(table.get("fail_on", "error"), where, prefix + "fail_on")
+    for key in ("stacks", "checkov_blocking", "cfn_lint_ignore"):
+        if not all(isinstance(v, str) for v in table.get(key, [])):
+            raise ConfigError(f"'{prefix}{key}' must be a list of strings", file=where)
+    account = table.get("account")
+    if account is not None and not (account.isdigit() and len(account) == 12):
+        raise ConfigError(f"'{prefix}account' must be a 12-digit AWS account id, not '{account}'", file=where)
+    rules = {rule_id: _parse_rule_setting(rule_id, setting, where, f"{prefix}rules.")
+             for rule_id, setting in table.get("rules", {}).items()}
+    return EnvironmentConfig(
+        name=name,
+        stacks=tuple(table["stacks"]) if "stacks" in table else None,
+        account=account,
+        region=table.get("region"),
+        context=dict(table.get("context", {})),
+        profile=table.get("profile"),
+        live=live,
+        fail_on=fail_on,
+        checkov_blocking=tuple(table.get("checkov_blocking", ())),
+        cfn_lint_ignore=tuple(table.get("cfn_lint_ignore", ())),
+        max_deploy_minutes=float(table.get("max_deploy_minutes", 60)),
+        deploy_time_blocking=bool(table.get("deploy_time_blocking", False)),
+        rules=rules,
+        synth_timeout=float(table.get("synth_timeout", timeout)),
+        configured=True,
+    )
+
+
+def _parse_rule_setting(rule_id: str, setting: Any, where: str, prefix: str) -> RuleSetting:
+    key = f"{prefix}{rule_id}"
+    if isinstance(setting, bool):  # shorthand: rules.CDKC-V5 = false
+        return RuleSetting(enabled=setting)
+    _expect_table(setting, where, key)
+    _check_keys(setting, RULE_SETTING_KEYS, where, key + ".")
+    severity = setting.get("severity")
+    options = setting.get("options", {})
+    _expect_table(options, where, key + ".options")
+    return RuleSetting(
+        enabled=bool(setting.get("enabled", True)),
+        severity=_severity(severity, where, key + ".severity") if severity is not None else None,
+        options=dict(options),
+    )
+
+
+def _parse_suppression(index: int, table: Any, where: str) -> SuppressionRule:
+    key = f"suppressions[{index}]"
+    _expect_table(table, where, key)
+    _check_keys(table, SUPPRESSION_KEYS, where, key + ".")
+    if "rule" not in table:
+        raise ConfigError(f"'{key}' needs a 'rule' (a rule id such as CDKC-R4 or CKV_AWS_16)", file=where)
+    reason = str(table.get("reason", "")).strip()
+    if len(reason) < 10:
+        raise ConfigError(f"'{key}.reason' must explain the suppression in at least 10 characters",
+                          file=where, hint="say why this finding does not apply, for reviewers")
+    expires = table.get("expires")
+    return SuppressionRule(
+        rule=str(table["rule"]),
+        reason=reason,
+        path=str(table.get("path", "*")),
+        stack=str(table.get("stack", "*")),
+        environments=tuple(table.get("environments", ())),
+        expires=str(expires) if expires is not None else None,
+    )
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path), hint="fix the syntax at the position shown") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", file=str(path)) from exc
+
+
+def _check_keys(table: Mapping[str, Any], valid, where: str, prefix: str) -> None:
+    for key in table:
+        if key not in valid:
+            hint = did_you_mean(key, valid) or f"valid keys: {', '.join(sorted(valid))}"
+            raise ConfigError(f"unknown key '{prefix}{key}'", file=where, hint=hint)
+
+
+def _expect_table(value: Any, where: str, key: str) -> None:
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{key}' must be a table", file=where)
+
+
+def _severity(value: Any, where: str, key: str) -> Severity:
+    if value not in SEVERITIES:
+        raise ConfigError(f"'{key}' must be one of {', '.join(SEVERITIES)}, not '{value}'",
+                          file=where, hint=did_you_mean(str(value), SEVERITIES))
+    return Severity(value)
+
+
+def _number(value: Any, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"'{key}' must be a positive number of seconds", file=where)
+    return float(value)

@@ -1,0 +1,324 @@
+"""One environment at a time: synth, select, analyze, apply policy, decide.
+
+The CLI only parses arguments and renders; everything between an app on disk
+and a RunResult happens here, so it can be tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+from cdkcheck.assembly import load_assembly
+from cdkcheck.config import Config, EnvironmentConfig, load_config
+from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
+from cdkcheck.model import (
+    Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
+    SourceLocation, Stack,
+)
+from cdkcheck.policy import apply_policy
+from cdkcheck.rule_engine import run_rules
+from cdkcheck.ruleset import EnvironmentInfo, RuleContext
+from cdkcheck.selection import select_stacks
+from cdkcheck.synth import CdkApp, SynthOutcome, default_cache_root, read_cdk_app, synth_environment, synthesize
+from cdkcheck.verdict import decide
+
+Progress = Callable[[str], None]
+FactsFactory = Callable[[EnvironmentConfig, str | None], AccountFacts]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    app_dir: Path = Path(".")
+    assembly_dir: Path | None = None
+    config_file: Path | None = None
+    stack_globs: tuple[str, ...] = ()
+    offline: bool = False
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    synth_timeout: float | None = None
+
+
+@dataclass
+class _Prepared:
+    environment: EnvironmentConfig
+    synth: SynthOutcome | None = None
+    assembly: Assembly | None = None
+    findings: list[Finding] = field(default_factory=list)
+    outcomes: list[CheckOutcome] = field(default_factory=list)
+
+
+def check_environments(
+    names: Sequence[str],
+    options: RunOptions,
+    *,
+    facts_factory: FactsFactory | None = None,
+    rules=None,
+    progress: Progress = lambda message: None,
+) -> RunResult:
+    config = load_config(options.app_dir, options.config_file)
+    environments = [config.environment(name) for name in dict.fromkeys(names)]
+    cache_root = options.cache_dir or config.cache_dir or default_cache_root()
+    prepared = _prepare_assemblies(environments, options, config, cache_root, progress)
+    if rules is None:
+        from cdkcheck.rules import ALL_RULES as rules
+    if facts_factory is None:
+        from cdkcheck.live import open_account as facts_factory
+    results = [
+        _check_one(p, options, config, cache_root, facts_factory, rules, progress) for p in prepared
+    ]
+    return RunResult(environments=tuple(results))
+
+
+# ------------------------------------------------------------------ synth
+
+
+def _prepare_assemblies(environments, options: RunOptions, config: Config, cache_root: Path,
+                        progress: Progress) -> list[_Prepared]:
+    prepared = [_Prepared(environment=e) for e in environments]
+    if options.assembly_dir is not None:
+        progress(f"reading cloud assembly {options.assembly_dir}")
+        assembly = load_assembly(options.assembly_dir)
+        for p in prepared:
+            p.assembly = assembly
+        return prepared
+
+    app = read_cdk_app(options.app_dir)
+    # Environments that hand the app the same context and env share one synth.
+    jobs: dict[str, list[_Prepared]] = {}
+    for p in prepared:
+        key = json.dumps([dict(p.environment.context), synth_environment(p.environment.account,
+                                                                         p.environment.region)],
+                         sort_keys=True)
+        jobs.setdefault(key, []).append(p)
+    progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})")
+    with futures.ThreadPoolExecutor(max_workers=min(len(jobs), 2) or 1) as pool:
+        submitted = {
+            pool.submit(_synth_one, app, group[0].environment, options, cache_root): group
+            for group in jobs.values()
+        }
+        for future in futures.as_completed(submitted):
+            outcome: SynthOutcome = future.result()
+            for p in submitted[future]:
+                p.synth = outcome
+                if outcome.assembly_dir is not None:
+                    p.assembly = load_assembly(outcome.assembly_dir)
+    return prepared
+
+
+def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions, cache_root: Path) -> SynthOutcome:
+    return synthesize(
+        app,
+        extra_context=environment.context,
+        extra_env=synth_environment(environment.account, environment.region),
+        cache_root=cache_root,
+        timeout=options.synth_timeout or environment.synth_timeout,
+        use_cache=options.use_cache,
+    )
+
+
+# ------------------------------------------------------------- one environment
+
+
+def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Path,
+               facts_factory: FactsFactory, rules, progress: Progress) -> EnvironmentResult:
+    environment = p.environment
+    if p.assembly is None:
+        return _synth_failed(environment, p.synth, options.app_dir)
+
+    where = str(config.file) if config.file else None
+    stacks = select_stacks(p.assembly, environment, options.stack_globs, where=where)
+    region = environment.region or _common(s.region for s in stacks)
+    account = environment.account or _common(s.account for s in stacks)
+    progress(f"{environment.name}: checking {len(stacks)} stack(s)")
+
+    findings: list[Finding] = []
+    outcomes: list[CheckOutcome] = []
+    findings += _missing_context_findings(p.assembly, stacks)
+    findings += _binding_findings(environment, stacks)
+
+    from cdkcheck.analyzers import cdk as cdk_findings
+    from cdkcheck.analyzers.cache import ResultCache
+    from cdkcheck.analyzers.cfn_lint import run_cfn_lint
+    from cdkcheck.analyzers.checkov import run_checkov
+
+    findings += cdk_findings.annotation_findings(stacks)
+    findings += cdk_findings.validation_report_findings(p.assembly, stacks)
+
+    analyzer_cache = ResultCache(cache_root / "analyzers") if options.use_cache else None
+    facts, live_outcome = _open_facts(environment, region, options, facts_factory)
+    outcomes.append(live_outcome)
+    with futures.ThreadPoolExecutor(max_workers=2) as pool:
+        checkov_job = pool.submit(run_checkov, stacks, cache=analyzer_cache,
+                                  blocking_required=bool(environment.checkov_blocking))
+        lint_job = pool.submit(run_cfn_lint, stacks, region=region, ignore=environment.cfn_lint_ignore,
+                               cache=analyzer_cache)
+        context = RuleContext(
+            environment=EnvironmentInfo(name=environment.name, account=account, region=region,
+                                        max_deploy_minutes=environment.max_deploy_minutes),
+            stacks=stacks,
+            facts=facts,
+        )
+        rule_findings, rule_outcomes = run_rules(rules, context, environment.rules,
+                                                 live_required=environment.live == "required"
+                                                 and not options.offline)
+        findings += rule_findings
+        outcomes += rule_outcomes
+        for job in (lint_job, checkov_job):
+            report = job.result()
+            findings += report.findings
+            outcomes += report.outcomes
+
+    findings = _with_relative_locations(findings, p.assembly.directory)
+    findings = _suppress(findings, config, environment)
+    findings = sorted(apply_policy(findings, environment), key=_finding_order)
+    details = {}
+    if p.synth is not None:
+        details["synth"] = {"cached": p.synth.cached, "seconds": round(p.synth.seconds, 2)}
+    return EnvironmentResult(
+        name=environment.name,
+        verdict=decide(findings, outcomes),
+        stacks=tuple(s.display_name for s in stacks),
+        findings=tuple(findings),
+        checks=tuple(sorted(outcomes, key=lambda o: (o.check, o.stack or "", o.reason))),
+        region=region,
+        account=account,
+        details=details,
+    )
+
+
+def _open_facts(environment: EnvironmentConfig, region: str | None, options: RunOptions,
+                facts_factory: FactsFactory) -> tuple[AccountFacts, CheckOutcome]:
+    if options.offline:
+        return OfflineFacts(), CheckOutcome("live", CheckStatus.SKIPPED, "--offline: no AWS calls made")
+    if environment.live == "off":
+        return (OfflineFacts("live checks are off for this environment"),
+                CheckOutcome("live", CheckStatus.SKIPPED, "live = \"off\" in the config"))
+    required = environment.live == "required"
+    try:
+        facts = facts_factory(environment, region)
+    except FactUnavailable as unavailable:
+        return (OfflineFacts(unavailable.reason, skipped=False),
+                CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=required))
+    return facts, CheckOutcome("live", CheckStatus.RAN)
+
+
+def _suppress(findings: list[Finding], config: Config, environment: EnvironmentConfig) -> list[Finding]:
+    try:
+        from cdkcheck.suppressions import apply_suppressions
+    except ImportError:
+        return findings
+    return apply_suppressions(findings, config, environment)
+
+
+# ------------------------------------------------------------ helper findings
+
+
+def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, app_dir: Path) -> EnvironmentResult:
+    failure = synth.failure if synth else "no assembly"
+    rule_id = "CDK-SYNTH-TIMEOUT" if synth and synth.timed_out else "CDK-SYNTH-FAILED"
+    finding = Finding(
+        rule_id=rule_id,
+        source=Source.CDK,
+        severity=Severity.ERROR,
+        message=f"the CDK app in {app_dir} failed to synthesize: {failure}",
+        fix="run the app's synth locally (cdk synth) and fix the error shown above",
+        blocking=True,
+    )
+    outcome = CheckOutcome("synth", CheckStatus.UNKNOWN, "synth failed: nothing else could be checked",
+                           required=True)
+    return EnvironmentResult(name=environment.name, verdict=decide([finding], [outcome]), stacks=(),
+                             findings=(finding,), checks=(outcome,), region=environment.region,
+                             account=environment.account)
+
+
+def _missing_context_findings(assembly: Assembly, stacks: Sequence[Stack]) -> list[Finding]:
+    findings = []
+    selected_accounts = {(s.account, s.region) for s in stacks}
+    for missing in assembly.missing_context:
+        where = (missing.props.get("account"), missing.props.get("region"))
+        if where[0] and where not in selected_accounts:
+            continue
+        findings.append(Finding(
+            rule_id="CDK-MISSING-CONTEXT",
+            source=Source.CDK,
+            severity=Severity.ERROR,
+            message=f"context lookup '{missing.key}' ({missing.provider}) is unresolved: "
+                    "the template holds placeholder values that will not deploy",
+            stack=_stack_for(stacks, *where),
+            fix="run 'cdk synth' once with credentials for "
+                f"aws://{where[0] or '<account>'}/{where[1] or '<region>'} (or 'cdk context') "
+                "and commit the resulting cdk.context.json",
+            evidence={"key": missing.key, "provider": missing.provider},
+        ))
+    for stack in stacks:
+        if "dummy1a" in json.dumps(stack.template.body) and not findings:
+            findings.append(Finding(
+                rule_id="CDK-MISSING-CONTEXT",
+                source=Source.CDK,
+                severity=Severity.ERROR,
+                message="the template uses placeholder availability zones (dummy1a): "
+                        "an availability-zones lookup was not resolved",
+                stack=stack.display_name,
+                fix="commit a cdk.context.json with the availability-zones entry for this account/region",
+            ))
+    return findings
+
+
+def _stack_for(stacks: Sequence[Stack], account, region) -> str:
+    for s in stacks:
+        if s.account == account and s.region == region:
+            return s.display_name
+    return ""
+
+
+def _binding_findings(environment: EnvironmentConfig, stacks: Sequence[Stack]) -> list[Finding]:
+    findings = []
+    for stack in stacks:
+        if stack.is_nested:
+            continue
+        for what, wanted, bound in (("account", environment.account, stack.account),
+                                    ("region", environment.region, stack.region)):
+            if wanted and bound and wanted != bound:
+                findings.append(Finding(
+                    rule_id=f"CDKC-ENV-{what.upper()}",
+                    source=Source.CDKCHECK,
+                    severity=Severity.ERROR,
+                    message=f"stack is bound to {what} {bound} but environment '{environment.name}' "
+                            f"deploys to {wanted}",
+                    stack=stack.display_name,
+                    fix=f"set the stack's env {what} for '{environment.name}', or fix '{what}' in the config",
+                    evidence={"stack_" + what: bound, "environment_" + what: wanted},
+                ))
+    return findings
+
+
+def _with_relative_locations(findings: list[Finding], assembly_dir: Path) -> list[Finding]:
+    """Template locations relative to the assembly, so reports do not depend on where the cache is."""
+    out = []
+    for f in findings:
+        loc = f.location
+        if loc and loc.kind == "template":
+            try:
+                rel = Path(loc.file).resolve().relative_to(assembly_dir.resolve()).as_posix()
+                f = replace(f, location=SourceLocation(file=rel, line=loc.line, kind=loc.kind))
+            except ValueError:
+                pass
+        out.append(f)
+    return out
+
+
+def _common(values):
+    distinct = {v for v in values if v}
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def _finding_order(f: Finding):
+    return (not f.blocking, _SEVERITY_ORDER[f.severity], f.stack, f.construct_path or "", f.logical_id or "",
+            f.rule_id, f.source.value, f.message)

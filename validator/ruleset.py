@@ -1,0 +1,77 @@
+"""What a rule is, and how its results become findings.
+
+A rule is metadata plus one function over the model and the read-only
+account facts. It yields Violations, or Undetermined when an input it needs is
+not knowable (an import from another stack, a fact the account did not give):
+never a guessed pass or fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+from cdkcheck.facts import AccountFacts
+from cdkcheck.model import Severity, Stack
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str  # "CDKC-R4"
+    name: str  # "rds-storage-range"
+    summary: str
+    severity: Severity
+    resource_types: tuple[str, ...]
+    rationale: str
+    docs_url: str
+    fix: str
+    example: str = ""
+    needs_live: bool = False  # reads AccountFacts; skipped offline, UNKNOWN when the account cannot answer
+    suppressible: bool = True
+
+
+@dataclass(frozen=True)
+class Violation:
+    stack: Stack | None
+    logical_id: str | None
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    property_path: str | None = None
+    severity: Severity | None = None  # overrides the rule's default for this one case
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class Undetermined:
+    stack: Stack | None
+    logical_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    name: str
+    account: str | None
+    region: str | None
+    max_deploy_minutes: float = 60.0
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    environment: EnvironmentInfo
+    stacks: tuple[Stack, ...]  # the environment's selected stacks, nested ones included
+    facts: AccountFacts
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def option(self, name: str, default: Any) -> Any:
+        return self.options.get(name, default)
+
+
+Outcome = Violation | Undetermined
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    evaluate: Callable[[RuleContext], Iterable[Outcome]]
+    default_options: Mapping[str, Any] = field(default_factory=dict)

