@@ -75,7 +75,7 @@ def _load_stack(directory: Path, manifest_file: Path, artifact_id: str, artifact
     template = load_template(directory / template_name)
     account, region = _parse_environment(artifact.get("environment", ""))
     display = artifact.get("displayName") or f"{stage_prefix}{artifact_id}"
-    metadata = artifact.get("metadata", {}) or {}
+    metadata = _stack_metadata(directory, artifact)
     paths_by_logical_id = {
         entry.get("data"): path.lstrip("/")
         for path, entries in metadata.items()
@@ -102,6 +102,19 @@ def _load_stack(directory: Path, manifest_file: Path, artifact_id: str, artifact
         annotations=annotations,
     )
     return [stack, *_nested_stacks(directory, stack)]
+
+
+def _stack_metadata(directory: Path, artifact: Mapping) -> dict:
+    """Construct metadata: inline in older manifests, in `additionalMetadataFile` since schema ~40."""
+    metadata = dict(artifact.get("metadata", {}) or {})
+    extra = artifact.get("additionalMetadataFile")
+    if isinstance(extra, str):
+        data = _read_json(directory / extra, what="stack metadata file")
+        if isinstance(data, dict):
+            for path, entries in data.items():
+                metadata.setdefault(path, [])
+                metadata[path] = [*metadata[path], *(entries or [])]
+    return metadata
 
 
 def _nested_stacks(directory: Path, parent: Stack) -> list[Stack]:

@@ -60,7 +60,9 @@ def _root(
 
 @app.command("check")
 def check_command(
-    environments: List[str] = typer.Argument(..., metavar="ENV...", help="Environment names; each gets a verdict."),
+    environments: Optional[List[str]] = typer.Argument(
+        None, metavar="[ENV]...", help="Environment names; each gets a verdict. Default: every environment "
+                                       "in the config."),
     app_dir: Path = typer.Option(Path("."), "--app", help="The CDK app directory (holds cdk.json)."),
     assembly: Optional[Path] = typer.Option(None, "--assembly", help="Check an existing cloud assembly; no synth."),
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (default: cdkcheck.toml, "
@@ -102,6 +104,8 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
         use_cache=not no_cache,
         synth_timeout=synth_timeout,
     )
+    if not environments:
+        environments = _configured_environments(app_dir, config)
     with _progress(enabled=not quiet) as progress:
         run = check_environments(environments, options, progress=progress)
     if output is not None:
@@ -113,6 +117,19 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
     else:
         typer.echo(render(output_format, run, color=_color(sys.stdout), verbose=verbose), nl=False)
     return run.exit_code
+
+
+def _configured_environments(app_dir: Path, config: Path | None) -> list[str]:
+    from cdkcheck.config import load_config
+    from cdkcheck.errors import UsageError
+
+    loaded = load_config(app_dir, config)
+    if not loaded.environments:
+        raise UsageError("no environment given and no environments configured",
+                         file=str(loaded.file) if loaded.file else None,
+                         hint="name one (cdkcheck staging) or add [environments.NAME] to cdkcheck.toml "
+                              "(cdkcheck init writes one)")
+    return list(loaded.environments)
 
 
 def _color(stream) -> bool:
