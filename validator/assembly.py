@@ -124,8 +124,9 @@ def _nested_stacks(directory: Path, parent: Stack) -> list[Stack]:
         if not isinstance(asset_path, str) or not asset_path.endswith(".template.json"):
             continue  # a nested stack from a URL: nothing local to read
         template = load_template(directory / asset_path)
-        name = (resource.construct_path or resource.logical_id).rsplit("/", 1)
-        short = name[-2] if len(name) == 2 and name[-1] in {"Resource", "NestedStack"} else name[-1]
+        # CDK names the resource "<Id>.NestedStack/<Id>.NestedStackResource"; users know it as <Id>.
+        short = (resource.construct_path or resource.logical_id).rsplit("/", 1)[-1]
+        short = short.removesuffix(".NestedStackResource")
         nested = Stack(
             artifact_id=f"{parent.artifact_id}/{resource.logical_id}",
             stack_name=f"{parent.stack_name}-{resource.logical_id}",
