@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from cdkcheck.rules import deploy_duration
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
-ALL_RULES: tuple[Rule, ...] = ()
+ALL_RULES: tuple[Rule, ...] = (
+    deploy_duration.RULE,
+)
