@@ -3,12 +3,15 @@
 Rules never see boto3: they ask this interface, and a fact that cannot be had
 raises FactUnavailable with the reason, which the engine reports as UNKNOWN
 (or as skipped, when live checks were turned off on purpose).
+
+Every question is a method whose arguments and answer are plain data, so the
+answers can be recorded to a file and replayed (`cdkcheck snapshot`, `--facts`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, runtime_checkable
 
 
 class FactUnavailable(Exception):
@@ -16,6 +19,18 @@ class FactUnavailable(Exception):
         super().__init__(reason)
         self.reason = reason
         self.skipped = skipped  # True: deliberately not looked up (offline), not a failure
+
+
+# ------------------------------------------------------------------ answers
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    account: str
+    arn: str
+    credential_source: str | None = None  # botocore's name for it: env, assume-role, sso, iam-role ...
+    # Seconds until the credentials expire and nothing renews them; None when unknown or renewed.
+    seconds_left: float | None = None
 
 
 @dataclass(frozen=True)
@@ -33,24 +48,137 @@ class QuotaFacts:
     code: str
     name: str
     value: float
-    source: str  # "applied" (Service Quotas), "account-attributes", "default"
+    source: str  # "applied" (Service Quotas), "aws-default" (Service Quotas default), "account-attributes"
+
+
+@dataclass(frozen=True)
+class UsageFacts:
+    metric: str
+    value: float
+    source: str  # the call that counted it, e.g. "ec2.describe_addresses"
+    by_zone: Mapping[str, float] = field(default_factory=dict)  # per-AZ metrics (NAT gateways)
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    name: str
+    stack_id: str
+    status: str
+    status_reason: str | None = None
+    logical_ids: frozenset[str] = frozenset()  # the resources CloudFormation holds for it
+    nested: Mapping[str, str] = field(default_factory=dict)  # nested stack logical id -> its stack id
+
+
+@dataclass(frozen=True)
+class RdsOrderableOption:
+    engine: str
+    engine_version: str
+    instance_class: str
+    storage_type: str
+    multi_az_capable: bool
+    availability_zones: tuple[str, ...] = ()
+    min_storage_gib: int | None = None
+    max_storage_gib: int | None = None
+
+
+@dataclass(frozen=True)
+class RdsEngineVersion:
+    engine: str
+    version: str
+    status: str  # "available", "deprecated"
+    parameter_group_family: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenSearchInstanceLimits:
+    engine_version: str
+    instance_type: str
+    min_instances: int | None = None
+    max_instances: int | None = None
+    # "ebs/gp3" -> {"MinimumVolumeSize": 10, "MaximumVolumeSize": 1024, ...} as AWS names them.
+    storage: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+
+# Account-wide usage counters a quota is compared with (see AccountFacts.usage).
+USAGE_METRICS: Mapping[str, str] = {
+    "ec2:vpcs": "VPCs in the region",
+    "ec2:internet-gateways": "internet gateways in the region",
+    "ec2:nat-gateways": "NAT gateways (pending or available), per availability zone",
+    "ec2:elastic-ips": "Elastic IP addresses allocated in the region",
+    "ec2:network-interfaces": "network interfaces in the region",
+    "ec2:security-groups": "security groups in the region",
+    "opensearch:domains": "OpenSearch / Elasticsearch domains in the region",
+    "elbv2:application-load-balancers": "Application Load Balancers in the region",
+    "elbv2:target-groups": "target groups in the region",
+    "elasticache:nodes": "ElastiCache cache nodes in the region",
+    # RDS reports usage and maximum together (describe_account_attributes).
+    "rds:DBInstances": "RDS DB instances (Aurora, Neptune and DocumentDB instances included)",
+    "rds:AllocatedStorage": "RDS allocated storage, GiB",
+    "rds:DBSubnetGroups": "RDS DB subnet groups",
+    "rds:DBClusters": "RDS DB clusters",
+}
+
+# Kinds of explicitly named resources whose names can already be taken (AccountFacts.existing_names).
+NAMED_KINDS: Mapping[str, str] = {
+    "rds-instance": "RDS DB instance identifier",
+    "rds-cluster": "RDS DB cluster identifier",
+    "rds-subnet-group": "RDS DB subnet group name",
+    "opensearch-domain": "OpenSearch / Elasticsearch domain name",
+    "elasticache-replication-group": "ElastiCache replication group id",
+    "elasticache-cluster": "ElastiCache cluster id",
+    "elasticache-subnet-group": "ElastiCache subnet group name",
+    "log-group": "CloudWatch Logs log group name",
+    "s3-bucket": "S3 bucket name (global: any account)",
+    "iam-role": "IAM role name",
+}
 
 
 @runtime_checkable
 class AccountFacts(Protocol):
     """Everything here is a read. Implementations cache within a run."""
 
-    def caller_account(self) -> str: ...
+    def identity(self) -> CallerIdentity: ...
 
     def availability_zones(self) -> tuple[str, ...]: ...
 
-    def subnets(self, subnet_ids: tuple[str, ...]) -> dict[str, SubnetFacts]: ...
+    def subnets(self, subnet_ids: tuple[str, ...]) -> dict[str, SubnetFacts]:
+        """The subnets that exist, by id; ids the account does not have are left out."""
 
-    def quota(self, service: str, code: str) -> QuotaFacts: ...
+    def quota(self, service: str, code: str) -> QuotaFacts | None:
+        """The quota in force; None when AWS publishes no figure for it (fall back to the documented default)."""
 
-    def usage(self, metric: str) -> float: ...
+    def usage(self, metric: str) -> UsageFacts:
+        """How much of USAGE_METRICS[metric] the account uses now."""
 
-    def lookup(self, question: str, **params: Any) -> Any: ...
+    def deployed_stack(self, stack_name: str) -> DeployedStack | None:
+        """The CloudFormation stack by name or stack id; None when it does not exist."""
+
+    def bootstrap_version(self, parameter_name: str) -> int | None:
+        """The CDK bootstrap version in that SSM parameter; None when the parameter does not exist."""
+
+    def role_exists(self, role_name: str) -> bool: ...
+
+    def existing_names(self, kind: str, names: tuple[str, ...]) -> frozenset[str]:
+        """Which of `names` (of NAMED_KINDS[kind]) are taken already."""
+
+    def rds_orderable(self, engine: str, engine_version: str | None,
+                      instance_class: str) -> tuple[RdsOrderableOption, ...]: ...
+
+    def rds_engine_version(self, engine: str, version: str) -> RdsEngineVersion | None: ...
+
+    def opensearch_instance_types(self, engine_version: str) -> frozenset[str]: ...
+
+    def opensearch_instance_limits(self, engine_version: str, instance_type: str) -> OpenSearchInstanceLimits: ...
+
+    def prefetch(self, questions: tuple[tuple[Any, ...], ...]) -> None:
+        """A hint: answer these (method name, *args) questions concurrently now; errors surface when asked."""
+
+
+FACT_QUESTIONS = (
+    "identity", "availability_zones", "subnets", "quota", "usage", "deployed_stack", "bootstrap_version",
+    "role_exists", "existing_names", "rds_orderable", "rds_engine_version", "opensearch_instance_types",
+    "opensearch_instance_limits",
+)
 
 
 class OfflineFacts:
@@ -63,4 +191,9 @@ class OfflineFacts:
     def _unavailable(self, *args: Any, **kwargs: Any):
         raise FactUnavailable(self._reason, skipped=self._skipped)
 
-    caller_account = availability_zones = subnets = quota = usage = lookup = _unavailable
+    def prefetch(self, questions: tuple[tuple[Any, ...], ...]) -> None:
+        return None
+
+    identity = availability_zones = subnets = quota = usage = deployed_stack = _unavailable
+    bootstrap_version = role_exists = existing_names = rds_orderable = rds_engine_version = _unavailable
+    opensearch_instance_types = opensearch_instance_limits = _unavailable
