@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from cdkcheck.rules import deploy_duration
+from cdkcheck.rules import rds_storage_range
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
 ALL_RULES: tuple[Rule, ...] = (
     deploy_duration.RULE,
+    rds_storage_range.RULE,
 )
