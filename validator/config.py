@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -211,6 +212,12 @@ def _parse_suppression(index: int, table: Any, where: str) -> SuppressionRule:
         raise ConfigError(f"'{key}.reason' must explain the suppression in at least 10 characters",
                           file=where, hint="say why this finding does not apply, for reviewers")
     expires = table.get("expires")
+    if expires is not None:  # a TOML date (expires = 2030-06-30) or the same as a string
+        try:
+            expires = date.fromisoformat(str(expires)).isoformat()
+        except ValueError:
+            raise ConfigError(f"'{key}.expires' must be a date such as 2030-06-30, not '{expires}'",
+                              file=where) from None
     return SuppressionRule(
         rule=str(table["rule"]),
         reason=reason,

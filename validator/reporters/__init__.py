@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from importlib import import_module
 from typing import Callable
 
@@ -11,6 +12,10 @@ from cdkcheck.model import RunResult
 FORMATS: dict[str, tuple[str, str]] = {
     "text": ("cdkcheck.reporters.text", "render_text"),
     "json": ("cdkcheck.reporters.json_report", "render_json"),
+    "sarif": ("cdkcheck.reporters.sarif", "render_sarif"),
+    "junit": ("cdkcheck.reporters.junit", "render_junit"),
+    "markdown": ("cdkcheck.reporters.markdown", "render_markdown"),
+    "github": ("cdkcheck.reporters.github", "render_github"),
 }
 
 
@@ -20,7 +25,7 @@ def renderer(name: str) -> Callable[..., str]:
 
 
 def render(name: str, run: RunResult, **options) -> str:
+    """Render with the options this format understands (color, verbose, path_prefix); others are ignored."""
     render_fn = renderer(name)
-    if name == "text":
-        return render_fn(run, **options)
-    return render_fn(run)
+    accepted = inspect.signature(render_fn).parameters
+    return render_fn(run, **{key: value for key, value in options.items() if key in accepted})
