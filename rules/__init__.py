@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cdkcheck.rules import deploy_duration
+from cdkcheck.rules import rds_iops
 from cdkcheck.rules import rds_storage_range
 from cdkcheck.ruleset import Rule
 
@@ -10,4 +11,5 @@ from cdkcheck.ruleset import Rule
 ALL_RULES: tuple[Rule, ...] = (
     deploy_duration.RULE,
     rds_storage_range.RULE,
+    rds_iops.RULE,
 )
