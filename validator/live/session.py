@@ -1,0 +1,113 @@
+"""One boto3 session per environment, bounded in time and unable to write.
+
+READ_ONLY_OPERATIONS is the single list of AWS operations cdkcheck may send;
+a `before-call` hook refuses anything else before it leaves the machine, and
+docs/iam-policy.json is derived from the same list (`iam_policy()`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+# client name -> API operations cdkcheck reads with. Nothing else is ever sent.
+READ_ONLY_OPERATIONS: Mapping[str, frozenset[str]] = {
+    "sts": frozenset({"GetCallerIdentity"}),
+    "ec2": frozenset({
+        "DescribeAvailabilityZones", "DescribeSubnets", "DescribeVpcs", "DescribeInternetGateways",
+        "DescribeNatGateways", "DescribeAddresses", "DescribeNetworkInterfaces", "DescribeSecurityGroups",
+    }),
+    "service-quotas": frozenset({"GetServiceQuota", "ListAWSDefaultServiceQuotas"}),
+    "rds": frozenset({
+        "DescribeAccountAttributes", "DescribeDBInstances", "DescribeDBClusters", "DescribeDBSubnetGroups",
+        "DescribeOrderableDBInstanceOptions", "DescribeDBEngineVersions",
+    }),
+    "opensearch": frozenset({"ListDomainNames", "ListInstanceTypeDetails", "DescribeInstanceTypeLimits"}),
+    "elbv2": frozenset({"DescribeLoadBalancers", "DescribeTargetGroups"}),
+    "elasticache": frozenset({"DescribeCacheClusters", "DescribeReplicationGroups", "DescribeCacheSubnetGroups"}),
+    "logs": frozenset({"DescribeLogGroups"}),
+    "s3": frozenset({"HeadBucket"}),
+    "cloudformation": frozenset({"DescribeStacks", "ListStackResources"}),
+    "ssm": frozenset({"GetParameter"}),
+    "iam": frozenset({"GetRole"}),
+}
+READ_PREFIXES = ("Describe", "Get", "List", "Head")
+
+# IAM's action prefix where it differs from the client name.
+_IAM_PREFIX = {"service-quotas": "servicequotas", "opensearch": "es", "elbv2": "elasticloadbalancing"}
+# Operations authorized by an action of another name.
+_IAM_ACTION_OF = {("s3", "HeadBucket"): "s3:ListBucket"}
+
+DEFAULT_CONNECT_TIMEOUT = 3.0
+DEFAULT_READ_TIMEOUT = 15.0
+DEFAULT_MAX_ATTEMPTS = 3
+# Answers cdkcheck may run concurrently (one client per service, shared by threads).
+MAX_CONCURRENCY = 8
+
+
+class WriteRefused(RuntimeError):
+    """cdkcheck tried to send an operation that is not on its read-only list: a bug, never sent."""
+
+
+def iam_actions() -> list[str]:
+    actions = {
+        _IAM_ACTION_OF.get((service, op), f"{_IAM_PREFIX.get(service, service)}:{op}")
+        for service, operations in READ_ONLY_OPERATIONS.items()
+        for op in operations
+    }
+    return sorted(actions)
+
+
+def iam_policy() -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "CdkcheckReadOnly",
+            "Effect": "Allow",
+            "Action": iam_actions(),
+            "Resource": "*",
+        }],
+    }
+
+
+def refuse_writes(model=None, **_: Any) -> None:
+    """botocore `before-call` hook: only operations on READ_ONLY_OPERATIONS leave the process."""
+    service = model.service_model.service_name
+    if model.name not in READ_ONLY_OPERATIONS.get(service, ()) or not model.name.startswith(READ_PREFIXES):
+        raise WriteRefused(f"cdkcheck refused to send {service}:{model.name}: not on its read-only list")
+
+
+def botocore_config():
+    """Bounded retries and timeouts: an unreachable endpoint fails within seconds, not minutes.
+
+    AWS_MAX_ATTEMPTS / AWS_RETRY_MODE are honoured as the AWS SDKs document them.
+    """
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=_float_env("CDKCHECK_AWS_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+        read_timeout=_float_env("CDKCHECK_AWS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
+        retries={
+            "mode": os.environ.get("AWS_RETRY_MODE") or "standard",
+            "max_attempts": int(_float_env("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+        },
+        max_pool_connections=MAX_CONCURRENCY,
+        user_agent_extra="cdkcheck",
+    )
+
+
+def new_session(profile: str | None, region: str | None):
+    """A boto3 session that can only read. Profile and region as configured, else the AWS defaults."""
+    import boto3
+
+    session = boto3.Session(profile_name=profile, region_name=region)
+    session.events.register("before-call", refuse_writes, unique_id="cdkcheck-refuse-writes")
+    return session
+
+
+def _float_env(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
