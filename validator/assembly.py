@@ -33,7 +33,7 @@ def load_assembly(directory: Path) -> Assembly:
     stacks: list[Stack] = []
     missing: list[MissingContext] = []
     reports: list[Path] = []
-    _load_into(directory, stacks, missing, reports, stage_prefix="")
+    _load_into(directory, stacks, missing, reports, stage_prefix="", visited=())
     return Assembly(
         directory=directory,
         stacks=tuple(stacks),
@@ -42,13 +42,18 @@ def load_assembly(directory: Path) -> Assembly:
     )
 
 
-def _load_into(directory: Path, stacks: list, missing: list, reports: list, stage_prefix: str) -> None:
+def _load_into(directory: Path, stacks: list, missing: list, reports: list, stage_prefix: str,
+               visited: tuple[Path, ...]) -> None:
     manifest_file = directory / "manifest.json"
+    if directory.resolve() in visited:  # a Stage whose directoryName leads back up: would recurse forever
+        raise AssemblyError("nested assemblies form a cycle", file=str(manifest_file), hint=_RESYNTH)
+    visited = (*visited, directory.resolve())
     manifest = _read_json(manifest_file, what="cloud assembly manifest")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts", {}), dict):
         raise AssemblyError("not a cloud assembly manifest (no 'artifacts' object)", file=str(manifest_file),
                             hint="point --assembly at a cdk.out directory written by 'cdk synth'")
     _check_version(manifest, manifest_file)
+    _check_shape(manifest, manifest_file)
     for entry in manifest.get("missing", []) or []:
         missing.append(MissingContext(key=str(entry.get("key", "")), provider=str(entry.get("provider", "")),
                                       props=entry.get("props", {}) or {}))
@@ -59,10 +64,12 @@ def _load_into(directory: Path, stacks: list, missing: list, reports: list, stag
         props = artifact.get("properties", {}) or {}
         if kind == NESTED_ASSEMBLY_ARTIFACT:
             sub = props.get("directoryName")
-            if not sub:
-                raise AssemblyError(f"nested assembly '{artifact_id}' has no directoryName", file=str(manifest_file))
+            if not isinstance(sub, str) or not sub:
+                raise AssemblyError(f"nested assembly '{artifact_id}' has no directoryName", file=str(manifest_file),
+                                    hint=_RESYNTH)
             name = artifact.get("displayName") or artifact_id
-            _load_into(directory / sub, stacks, missing, reports, stage_prefix=f"{stage_prefix}{name}/")
+            _load_into(directory / sub, stacks, missing, reports, stage_prefix=f"{stage_prefix}{name}/",
+                       visited=visited)
         elif kind == STACK_ARTIFACT:
             stacks.extend(_load_stack(directory, manifest_file, artifact_id, artifact, stage_prefix))
 
@@ -70,8 +77,8 @@ def _load_into(directory: Path, stacks: list, missing: list, reports: list, stag
 def _load_stack(directory: Path, manifest_file: Path, artifact_id: str, artifact: Mapping, stage_prefix: str):
     props = artifact.get("properties", {}) or {}
     template_name = props.get("templateFile")
-    if not template_name:
-        raise AssemblyError(f"stack '{artifact_id}' names no templateFile", file=str(manifest_file))
+    if not isinstance(template_name, str) or not template_name:
+        raise AssemblyError(f"stack '{artifact_id}' names no templateFile", file=str(manifest_file), hint=_RESYNTH)
     template = load_template(directory / template_name)
     account, region = _parse_environment(artifact.get("environment", ""))
     display = artifact.get("displayName") or f"{stage_prefix}{artifact_id}"
@@ -106,23 +113,29 @@ def _load_stack(directory: Path, manifest_file: Path, artifact_id: str, artifact
 
 def _stack_metadata(directory: Path, artifact: Mapping) -> dict:
     """Construct metadata: inline in older manifests, in `additionalMetadataFile` since schema ~40."""
-    metadata = dict(artifact.get("metadata", {}) or {})
+    metadata = {path: entries for path, entries in (artifact.get("metadata", {}) or {}).items()
+                if isinstance(entries, list)}
     extra = artifact.get("additionalMetadataFile")
     if isinstance(extra, str):
         data = _read_json(directory / extra, what="stack metadata file")
         if isinstance(data, dict):
             for path, entries in data.items():
                 metadata.setdefault(path, [])
-                metadata[path] = [*metadata[path], *(entries or [])]
-    return metadata
+                metadata[path] = [*metadata[path], *(entries if isinstance(entries, list) else [])]
+    # Entries are read with .get(): anything but an object is not metadata cdkcheck can use.
+    return {path: [e for e in entries if isinstance(e, dict)] for path, entries in metadata.items()}
 
 
-def _nested_stacks(directory: Path, parent: Stack) -> list[Stack]:
+def _nested_stacks(directory: Path, parent: Stack, ancestors: tuple[Path, ...] = ()) -> list[Stack]:
     found = []
+    ancestors = (*ancestors, parent.template.path.resolve())
     for resource in parent.template.of_type("AWS::CloudFormation::Stack"):
         asset_path = (resource.metadata or {}).get("aws:asset:path")
         if not isinstance(asset_path, str) or not asset_path.endswith(".template.json"):
             continue  # a nested stack from a URL: nothing local to read
+        if (directory / asset_path).resolve() in ancestors:  # would nest itself forever
+            raise AssemblyError(f"nested stack '{resource.logical_id}' contains itself",
+                                file=str(directory / asset_path), hint=_RESYNTH)
         template = load_template(directory / asset_path)
         # CDK names the resource "<Id>.NestedStack/<Id>.NestedStackResource"; users know it as <Id>.
         short = (resource.construct_path or resource.logical_id).rsplit("/", 1)[-1]
@@ -136,7 +149,7 @@ def _nested_stacks(directory: Path, parent: Stack) -> list[Stack]:
             template=template,
             parent=parent.display_name,
         )
-        found.extend([nested, *_nested_stacks(directory, nested)])
+        found.extend([nested, *_nested_stacks(directory, nested, ancestors)])
     return found
 
 
@@ -153,7 +166,8 @@ def load_template(path: Path) -> Template:
     resources = {}
     for logical_id, spec in resources_raw.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("Type"), str):
-            raise AssemblyError(f"resource '{logical_id}' has no Type", file=str(path))
+            raise AssemblyError(f"resource '{logical_id}' has no Type", file=str(path),
+                                hint="every resource needs a \"Type\" string such as AWS::S3::Bucket")
         resources[logical_id] = _resource(logical_id, spec)
     return Template(path=path, body=body, resources=resources, sha256=hashlib.sha256(raw).hexdigest())
 
@@ -162,13 +176,17 @@ def _parse_template_text(raw: bytes, path: Path) -> dict:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise AssemblyError(f"template is not UTF-8 text: {exc}", file=str(path)) from exc
+        raise AssemblyError(f"template is not UTF-8 text: {exc}", file=str(path),
+                            hint="CloudFormation templates are UTF-8 JSON or YAML; re-run the synth") from exc
     try:
         body = json.loads(text)
     except json.JSONDecodeError as json_error:
         body = _parse_yaml(text, path, json_error)
+    except RecursionError as exc:
+        raise AssemblyError("template nests too deeply to read", file=str(path), hint=_RESYNTH) from exc
     if not isinstance(body, dict):
-        raise AssemblyError("template is not a JSON/YAML object", file=str(path))
+        raise AssemblyError("template is not a JSON/YAML object", file=str(path),
+                            hint="a CloudFormation template is an object with a Resources section")
     return body
 
 
@@ -246,6 +264,27 @@ def _read_json(path: Path, what: str) -> Any:
                             hint="point --assembly at a cdk.out directory, or let cdkcheck synthesize the app")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise AssemblyError(f"{what} is not valid JSON: {exc}", file=str(path),
                             hint="the assembly may be half-written; re-run the synth") from exc
+
+
+_RESYNTH = "the assembly is not one 'cdk synth' writes; re-run the synth"
+
+
+def _check_shape(manifest: Mapping, manifest_file: Path) -> None:
+    """The parts of the manifest the reader relies on have the types the schema gives them."""
+    def bad(what: str) -> AssemblyError:
+        return AssemblyError(f"manifest {what}", file=str(manifest_file), hint=_RESYNTH)
+
+    missing = manifest.get("missing", []) or []
+    if not isinstance(missing, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("props", {}) or {}, dict) for m in missing):
+        raise bad("'missing' is not a list of context lookups")
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        if not isinstance(artifact, dict):
+            raise bad(f"artifact '{artifact_id}' is not an object")
+        for key, kind in (("properties", dict), ("metadata", dict), ("environment", str), ("displayName", str),
+                          ("additionalMetadataFile", str), ("type", str)):
+            if artifact.get(key) is not None and not isinstance(artifact[key], kind):
+                raise bad(f"artifact '{artifact_id}' has a malformed '{key}'")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import List, Optional
 
@@ -175,16 +176,16 @@ def _guarded(debug: bool, action) -> int:
     try:
         return action()
     except CdkcheckError as exc:
+        if debug:  # the traceback, but the same exit code: scripts branch on it
+            traceback.print_exc()
         typer.echo(f"cdkcheck: error: {exc}", err=True)
-        if debug:
-            raise
         return exc.exit_code
     except KeyboardInterrupt:
         typer.echo("cdkcheck: interrupted", err=True)
         return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: never a bare traceback
         if debug:
-            raise
+            traceback.print_exc()
         typer.echo(f"cdkcheck: internal error: {type(exc).__name__}: {exc}\n"
                    "  hint: rerun with --debug for the traceback and report it", err=True)
         return EXIT_INTERNAL

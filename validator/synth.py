@@ -69,7 +69,11 @@ def read_cdk_app(app_dir: Path) -> CdkApp:
     if not isinstance(command, str) or not command.strip():
         raise ConfigError("cdk.json has no 'app' command", file=str(cdk_json),
                           hint='add e.g. "app": "python3 app.py"')
-    context = dict(settings.get("context", {}) or {})
+    context = settings.get("context", {}) or {}
+    if not isinstance(context, dict):
+        raise ConfigError("'context' in cdk.json must be an object", file=str(cdk_json),
+                          hint='write it as "context": {"key": "value"}')
+    context = dict(context)
     context_file = app_dir / "cdk.context.json"
     if context_file.is_file():
         context.update(_read_json_object(context_file))
@@ -240,12 +244,12 @@ def _prune(synth_root: Path) -> None:
 def _read_json_object(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ConfigError(f"not valid JSON: {exc}", file=str(path), hint="fix the JSON syntax") from exc
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc}", file=str(path)) from exc
+        raise ConfigError(f"cannot read: {exc}", file=str(path), hint="check the file's permissions") from exc
     if not isinstance(data, dict):
-        raise ConfigError("must contain a JSON object", file=str(path))
+        raise ConfigError("must contain a JSON object", file=str(path), hint=f"{path.name} holds one JSON object: {{...}}")
     return data
 
 

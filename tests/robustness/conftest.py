@@ -1,0 +1,43 @@
+"""Helpers for the robustness suite: run the real `cdkcheck` executable and look at what it left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+# The console script installed beside this interpreter: the same entry point users run.
+CDKCHECK = Path(sys.executable).parent / "cdkcheck"
+
+
+@dataclass(frozen=True)
+class CliRun:
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cdkcheck(*args: str, cwd: Path, env: dict | None = None, timeout: float = 120) -> CliRun:
+    """Run cdkcheck as a user would; `timeout` is a guard for the test, not part of what is tested."""
+    completed = subprocess.run(
+        [str(CDKCHECK), *args], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+        capture_output=True, timeout=timeout,
+    )
+    return CliRun(tuple(args), completed.returncode, completed.stdout.decode("utf-8", "replace"),
+                  completed.stderr.decode("utf-8", "replace"))
+
+
+@pytest.fixture
+def cdkcheck():
+    return run_cdkcheck
