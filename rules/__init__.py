@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdkcheck.rules import deploy_duration
+from cdkcheck.rules import deploy_duration, vpc_subnet_capacity
 from cdkcheck.rules import rds_iops
 from cdkcheck.rules import rds_storage_range
 from cdkcheck.rules import rds_subnet_group_azs
@@ -11,6 +11,7 @@ from cdkcheck.ruleset import Rule
 # Explicit registry: adding a rule is its module plus one line here.
 ALL_RULES: tuple[Rule, ...] = (
     deploy_duration.RULE,
+    vpc_subnet_capacity.RULE,
     rds_storage_range.RULE,
     rds_iops.RULE,
     rds_subnet_group_azs.RULE,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cdkcheck.assembly import load_template
-from cdkcheck.facts import FactUnavailable, SubnetFacts
+from cdkcheck.facts import FactUnavailable, OfflineFacts
 from cdkcheck.model import Stack
 from cdkcheck.ruleset import EnvironmentInfo, Rule, RuleContext
 
@@ -54,24 +54,17 @@ class FixtureEnvironment:
     max_deploy_minutes: float = 60.0
 
 
-class FixtureFacts:
+class FixtureFacts(OfflineFacts):
     """An account that only knows its availability zones; every other question is 'not looked up'."""
 
     def __init__(self, availability_zones: tuple[str, ...]):
+        super().__init__("static fixture: the account is not consulted", skipped=True)
         self._zones = availability_zones
 
     def availability_zones(self) -> tuple[str, ...]:
         if not self._zones:
             raise FactUnavailable("the fixture's env.json lists no availability_zones", skipped=True)
         return self._zones
-
-    def _unavailable(self, *args, **kwargs):
-        raise FactUnavailable("static fixture: the account is not consulted", skipped=True)
-
-    caller_account = quota = usage = lookup = _unavailable
-
-    def subnets(self, subnet_ids: tuple[str, ...]) -> dict[str, SubnetFacts]:
-        self._unavailable()
 
 
 def rule_dir(rule_id: str) -> Path:
