@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdkcheck.rules import deploy_duration, vpc_subnet_capacity
+from cdkcheck.rules import capacity_default_quotas, deploy_duration, vpc_subnet_capacity, vpc_subnet_cidr
 from cdkcheck.rules import rds_iops
 from cdkcheck.rules import rds_storage_range
 from cdkcheck.rules import rds_subnet_group_azs
@@ -12,6 +12,8 @@ from cdkcheck.ruleset import Rule
 ALL_RULES: tuple[Rule, ...] = (
     deploy_duration.RULE,
     vpc_subnet_capacity.RULE,
+    vpc_subnet_cidr.RULE,
+    capacity_default_quotas.RULE,
     rds_storage_range.RULE,
     rds_iops.RULE,
     rds_subnet_group_azs.RULE,
