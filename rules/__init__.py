@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cdkcheck.rules import capacity_default_quotas, deploy_duration, vpc_subnet_capacity, vpc_subnet_cidr
 from cdkcheck.rules import rds_iops
+from cdkcheck.rules import rds_parameter_group_family
 from cdkcheck.rules import rds_storage_range
 from cdkcheck.rules import rds_subnet_group_azs
 from cdkcheck.ruleset import Rule
@@ -16,5 +17,6 @@ ALL_RULES: tuple[Rule, ...] = (
     capacity_default_quotas.RULE,
     rds_storage_range.RULE,
     rds_iops.RULE,
+    rds_parameter_group_family.RULE,
     rds_subnet_group_azs.RULE,
 )
