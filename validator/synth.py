@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cdkcheck.errors import ConfigError
+from cdkcheck.source_map import recorder_environment
 
 # Directories under an app that are outputs or tooling, never inputs to the synth.
 IGNORED_DIRS = frozenset({
@@ -31,7 +32,7 @@ IGNORED_DIRS = frozenset({
 MAX_HASHED_FILE_BYTES = 8 * 1024 * 1024
 STDERR_TAIL_LINES = 25
 CACHE_ENTRIES_KEPT = 12
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"  # 2: assemblies hold cdkcheck-sources.json
 
 # What the toolkit always passes: construct paths in templates, no version-reporting noise.
 TOOLKIT_CONTEXT = {
@@ -136,6 +137,8 @@ def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, st
     if node_bin:
         env["PATH"] = f"{node_bin}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+    # Python apps record where their code creates each construct (cdkcheck-sources.json in the assembly).
+    env.update(recorder_environment(app.directory, outdir.parent, env))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(app.command, shell=True, cwd=app.directory, env=env, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=err, start_new_session=True)

@@ -1,0 +1,237 @@
+"""Where in the user's CDK code each construct was created, so findings point at a file and line.
+
+CDK records `aws:cdk:creationStack` metadata, but for a Python app those are
+frames of the jsii JavaScript runtime, never the user's code. So for a synth
+cdkcheck puts a directory holding a small `sitecustomize.py` first on the app's
+PYTHONPATH (it chains to any sitecustomize already there). It waits for the
+jsii runtime to be imported, then wraps `JSIIMeta.__call__`: every construct the
+app's Python code creates is recorded with its construct path and the innermost
+stack frame inside the app directory. At exit it writes
+`<CDK_OUTDIR>/cdkcheck-sources.json`. Non-Python apps, or an interpreter run
+with -S/-I, simply write no file and findings keep their template locations.
+
+`locate_findings` then maps each finding's construct path to the nearest
+recorded ancestor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from cdkcheck.model import Finding, SourceLocation
+
+SOURCES_FILE = "cdkcheck-sources.json"
+FORMAT_VERSION = 1
+APP_DIR_VARIABLE = "CDKCHECK_SOURCE_APP_DIR"
+
+# Runs inside the user's app, under whatever Python 3 it uses: standard library only, no new syntax,
+# and it must never break the app, so every failure is swallowed.
+RECORDER_SOURCE = r'''"""Written by cdkcheck for its synth: records where the app's code creates each construct."""
+import os
+import sys
+
+
+def _cdkcheck_install():
+    app_dir = os.environ.get("CDKCHECK_SOURCE_APP_DIR")
+    outdir = os.environ.get("CDK_OUTDIR")
+    if not app_dir or not outdir:
+        return
+    app_dir = os.path.realpath(app_dir)
+    prefix = app_dir.rstrip(os.sep) + os.sep
+    skipped_parts = ("site-packages", "dist-packages", ".venv", "node_modules", "cdk.out")
+    here = os.path.realpath(__file__)
+    recorded = {}
+    verdict_by_file = {}
+
+    def in_app(filename):
+        known = verdict_by_file.get(filename)
+        if known is not None:
+            return known
+        real = os.path.realpath(filename) if filename and not filename.startswith("<") else ""
+        parts = real[len(prefix):].split(os.sep) if real.startswith(prefix) else None
+        relative = None
+        if parts and real != here and not any(p in skipped_parts for p in parts):
+            relative = "/".join(parts)
+        verdict_by_file[filename] = relative or ""
+        return relative or ""
+
+    def record(instance):
+        construct_type = getattr(sys.modules.get("constructs"), "Construct", None)
+        if construct_type is None or not isinstance(instance, construct_type):
+            return
+        frame = sys._getframe(2)
+        while frame is not None:
+            relative = in_app(frame.f_code.co_filename)
+            if relative:
+                path = instance.node.path
+                if path and path not in recorded:  # "" is the App itself
+                    recorded[path] = [relative, frame.f_lineno]
+                return
+            frame = frame.f_back
+
+    def patch(runtime):
+        meta = getattr(runtime, "JSIIMeta", None)
+        if meta is None or getattr(meta, "_cdkcheck_recording", False):
+            return
+        original = meta.__call__
+
+        def __call__(cls, *args, **kwargs):
+            instance = original(cls, *args, **kwargs)
+            try:
+                record(instance)
+            except Exception:
+                pass
+            return instance
+
+        meta.__call__ = __call__
+        meta._cdkcheck_recording = True
+
+    def write():
+        if not recorded:
+            return
+        import json
+        target = os.path.join(outdir, "cdkcheck-sources.json")
+        temporary = target + ".%d.tmp" % os.getpid()
+        try:
+            with open(temporary, "w") as handle:
+                json.dump({"version": 1, "constructs": recorded}, handle, sort_keys=True, indent=0)
+            os.replace(temporary, target)
+        except OSError:
+            pass
+
+    class Finder(object):
+        """Wraps the loader of jsii._runtime so JSIIMeta is patched the moment it exists."""
+
+        def find_spec(self, name, path=None, target=None):
+            if name != "jsii._runtime":
+                return None
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                if finder is self or find is None:
+                    continue
+                spec = find(name, path, target)
+                if spec is not None:
+                    break
+            else:
+                return None
+            loader = spec.loader
+            original_exec = getattr(loader, "exec_module", None)
+            if original_exec is None:
+                return None
+
+            def exec_module(module):
+                original_exec(module)
+                try:
+                    patch(module)
+                except Exception:
+                    pass
+
+            loader.exec_module = exec_module
+            return spec
+
+    if "jsii._runtime" in sys.modules:
+        patch(sys.modules["jsii._runtime"])
+    else:
+        sys.meta_path.insert(0, Finder())
+    import atexit
+    atexit.register(write)
+
+
+def _cdkcheck_chain():
+    """Run the sitecustomize this one shadows, as Python would have without cdkcheck."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    own = sys.modules.pop("sitecustomize", None)
+    saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != here]
+    try:
+        import sitecustomize  # noqa: F401  the next one on the path, if any
+    except ImportError as exc:
+        if getattr(exc, "name", None) != "sitecustomize":
+            raise
+        if own is not None:
+            sys.modules["sitecustomize"] = own
+    finally:
+        sys.path[:] = saved
+
+
+try:
+    _cdkcheck_install()
+except Exception:
+    pass
+_cdkcheck_chain()
+'''
+
+
+def recorder_environment(app_dir: Path, base_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """Environment additions that make a Python CDK app record construct sources during its synth.
+
+    The sitecustomize lives under `base_dir` in a directory named by its content,
+    written once and shared by every synth (so it never enters an assembly).
+    """
+    digest = hashlib.sha256(RECORDER_SOURCE.encode()).hexdigest()[:16]
+    site_dir = Path(base_dir) / f".source-recorder-{digest}"
+    target = site_dir / "sitecustomize.py"
+    if not target.is_file():
+        from cdkcheck.atomic import write_atomic
+
+        write_atomic(target, RECORDER_SOURCE)
+    existing = environ.get("PYTHONPATH")
+    return {
+        "PYTHONPATH": f"{site_dir}{os.pathsep}{existing}" if existing else str(site_dir),
+        APP_DIR_VARIABLE: str(Path(app_dir).resolve()),
+    }
+
+
+def read_source_map(assembly_dir: Path) -> dict[str, tuple[str, int]]:
+    """Construct path -> (file relative to the app directory, line); empty when the synth recorded nothing."""
+    try:
+        data = json.loads((Path(assembly_dir) / SOURCES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    constructs = data.get("constructs") if isinstance(data, dict) else None
+    if not isinstance(constructs, dict):
+        return {}
+    found = {}
+    for path, where in constructs.items():
+        if (isinstance(path, str) and isinstance(where, list) and len(where) == 2
+                and isinstance(where[0], str) and isinstance(where[1], int)):
+            found[path.strip("/")] = (where[0], where[1])
+    return found
+
+
+def source_for(path: str | None, sources: Mapping[str, tuple[str, int]]) -> tuple[str, int] | None:
+    """The recorded location of the construct or its nearest recorded ancestor."""
+    if not path or not sources:
+        return None
+    parts = path.strip("/").split("/")
+    for end in range(len(parts), 0, -1):
+        hit = sources.get("/".join(parts[:end]))
+        if hit is not None:
+            return hit
+    return None
+
+
+def locate_findings(findings: Iterable[Finding], assembly_dir: Path, app_dir: Path) -> list[Finding]:
+    """Point findings at the user's code where the synth recorded it; others keep their template location.
+
+    A stack-level finding (no construct path) points at the line that created its stack.
+    Recorded files are relative to `app_dir`; one that is not there (an assembly
+    synthesized from another checkout) is not pointed at.
+    """
+    sources = read_source_map(assembly_dir)
+    exists: dict[str, bool] = {}
+    located = []
+    for f in findings:
+        if sources and (f.location is None or f.location.kind != "source"):
+            hit = source_for(f.construct_path or f.stack or None, sources)
+            if hit is not None and hit[0] not in exists:
+                exists[hit[0]] = (Path(app_dir) / hit[0]).is_file()
+            if hit is not None and exists[hit[0]]:
+                f = replace(f, location=SourceLocation(file=hit[0], line=hit[1], kind="source"))
+        located.append(f)
+    return located
