@@ -23,6 +23,8 @@ from cdkcheck.policy import apply_policy
 from cdkcheck.rule_engine import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 from cdkcheck.selection import select_stacks
+from cdkcheck.source_map import locate_findings
+from cdkcheck.suppressions import apply_suppressions
 from cdkcheck.synth import CdkApp, SynthOutcome, default_cache_root, read_cdk_app, synth_environment, synthesize
 from cdkcheck.verdict import decide
 
@@ -173,7 +175,9 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Pa
             outcomes += report.outcomes
 
     findings = _with_relative_locations(findings, p.assembly.directory)
-    findings = _suppress(findings, config, environment)
+    findings = locate_findings(findings, p.assembly.directory, options.app_dir)
+    findings = apply_suppressions(findings, config, environment, stacks=stacks, assembly=p.assembly,
+                                  app_dir=options.app_dir)
     findings = sorted(apply_policy(findings, environment), key=_finding_order)
     details = {}
     if p.synth is not None:
@@ -204,14 +208,6 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
         return (OfflineFacts(unavailable.reason, skipped=False),
                 CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=required))
     return facts, CheckOutcome("live", CheckStatus.RAN)
-
-
-def _suppress(findings: list[Finding], config: Config, environment: EnvironmentConfig) -> list[Finding]:
-    try:
-        from cdkcheck.suppressions import apply_suppressions
-    except ImportError:
-        return findings
-    return apply_suppressions(findings, config, environment)
 
 
 # ------------------------------------------------------------ helper findings
