@@ -191,6 +191,22 @@ def _guarded(debug: bool, action) -> int:
         return EXIT_INTERNAL
 
 
+@app.command("rules")
+def rules_command() -> None:
+    """List every rule (id, severity, name, summary) and how folded-in findings block."""
+    from cdkcheck.rule_docs import rules_text
+
+    raise typer.Exit(_guarded(False, lambda: typer.echo(rules_text(), nl=False) or 0))
+
+
+@app.command("explain")
+def explain_command(rule_id: str = typer.Argument(..., metavar="ID", help="A rule id, e.g. CDKC-V5.")) -> None:
+    """Print one rule's rationale, fix, example and documentation link."""
+    from cdkcheck.rule_docs import explain_text
+
+    raise typer.Exit(_guarded(False, lambda: typer.echo(explain_text(rule_id), nl=False) or 0))
+
+
 def main() -> None:
     app()
 
