@@ -245,8 +245,9 @@ class BotoAccountFacts:
             summary = self._stack_index().get(stack_name)
             if summary is None:
                 return None
-            resources = self._all("cloudformation", "list_stack_resources", "StackResourceSummaries",
-                                  StackName=summary["StackId"])
+            resources = [r for r in self._all("cloudformation", "list_stack_resources", "StackResourceSummaries",
+                                              StackName=summary["StackId"])
+                         if r.get("ResourceStatus") != "DELETE_COMPLETE"]  # rolled back: gone
             return DeployedStack(
                 name=summary["StackName"], stack_id=summary["StackId"], status=summary["StackStatus"],
                 status_reason=summary.get("StackStatusReason"),

@@ -56,7 +56,7 @@ def describe_failure(exc: BaseException, what: str) -> Failure:
     from botocore.parsers import ResponseParserError
 
     if isinstance(exc, ResponseParserError):
-        return Failure(f"{what}: the endpoint's answer could not be read ({_short(exc)})")
+        return Failure(f"{what}: the endpoint answered with something that is not an AWS response ({_short(exc, 60)})")
     if isinstance(exc, bx.BotoCoreError):
         return Failure(f"{what} failed: {_short(exc)}")
     return Failure(f"{what} failed: {type(exc).__name__}: {_short(exc)}")

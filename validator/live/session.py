@@ -71,7 +71,7 @@ def iam_policy() -> dict[str, Any]:
 
 
 def refuse_writes(model=None, **_: Any) -> None:
-    """botocore `before-call` hook: only operations on READ_ONLY_OPERATIONS leave the process."""
+    """botocore hook (before-parameter-build, before-call): only READ_ONLY_OPERATIONS leave the process."""
     service = model.service_model.service_name
     if model.name not in READ_ONLY_OPERATIONS.get(service, ()) or not model.name.startswith(READ_PREFIXES):
         raise WriteRefused(f"cdkcheck refused to send {service}:{model.name}: not on its read-only list")
@@ -101,7 +101,9 @@ def new_session(profile: str | None, region: str | None):
     import boto3
 
     session = boto3.Session(profile_name=profile, region_name=region)
-    session.events.register("before-call", refuse_writes, unique_id="cdkcheck-refuse-writes")
+    # before-parameter-build runs for every call, stubbed ones included, before anything is serialized.
+    session.events.register("before-parameter-build", refuse_writes, unique_id="cdkcheck-refuse-writes")
+    session.events.register("before-call", refuse_writes, unique_id="cdkcheck-refuse-writes-call")
     return session
 
 
