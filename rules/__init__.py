@@ -8,6 +8,7 @@ from cdkcheck.rules import rds_parameter_group_family
 from cdkcheck.rules import rds_storage_range
 from cdkcheck.rules import rds_subnet_group_azs
 from cdkcheck.rules import opensearch_data_node_count
+from cdkcheck.rules import opensearch_zone_subnets
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -21,4 +22,5 @@ ALL_RULES: tuple[Rule, ...] = (
     rds_parameter_group_family.RULE,
     rds_subnet_group_azs.RULE,
     opensearch_data_node_count.RULE,
+    opensearch_zone_subnets.RULE,
 )
