@@ -9,6 +9,7 @@ from cdkcheck.rules import rds_storage_range
 from cdkcheck.rules import rds_subnet_group_azs
 from cdkcheck.rules import opensearch_data_node_count
 from cdkcheck.rules import opensearch_zone_subnets
+from cdkcheck.rules import opensearch_master_count
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -23,4 +24,5 @@ ALL_RULES: tuple[Rule, ...] = (
     rds_subnet_group_azs.RULE,
     opensearch_data_node_count.RULE,
     opensearch_zone_subnets.RULE,
+    opensearch_master_count.RULE,
 )
