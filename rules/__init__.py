@@ -10,6 +10,7 @@ from cdkcheck.rules import rds_subnet_group_azs
 from cdkcheck.rules import opensearch_data_node_count
 from cdkcheck.rules import opensearch_zone_subnets
 from cdkcheck.rules import opensearch_master_count
+from cdkcheck.rules import opensearch_domain_name
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -25,4 +26,5 @@ ALL_RULES: tuple[Rule, ...] = (
     opensearch_data_node_count.RULE,
     opensearch_zone_subnets.RULE,
     opensearch_master_count.RULE,
+    opensearch_domain_name.RULE,
 )
