@@ -69,8 +69,11 @@ def check_command(
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (default: cdkcheck.toml, "
                                                                  "else [tool.cdkcheck] in pyproject.toml)."),
     stack: List[str] = typer.Option([], "--stack", help="Only stacks matching this glob (repeatable)."),
-    output_format: str = typer.Option("text", "--format", help="text | json"),
+    output_format: str = typer.Option("text", "--format", help="text | json | sarif | junit | markdown | github"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here (atomically)."),
+    report: List[str] = typer.Option([], "--report", metavar="FORMAT=FILE",
+                                     help="Also write this format to this file (repeatable), e.g. "
+                                          "--report sarif=cdkcheck.sarif --report junit=junit.xml."),
     offline: bool = typer.Option(False, "--offline", help="No AWS calls; live checks are reported as skipped."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Synthesize and analyze again, ignoring the cache."),
     synth_timeout: Optional[float] = typer.Option(None, "--synth-timeout", help="Seconds before a hanging synth "
@@ -82,18 +85,20 @@ def check_command(
     """Synthesize the app and print GO / NO-GO for each environment."""
     code = _guarded(debug, lambda: _check(
         environments, app_dir=app_dir, assembly=assembly, config=config, stack=stack,
-        output_format=output_format, output=output, offline=offline, no_cache=no_cache,
+        output_format=output_format, output=output, report=report, offline=offline, no_cache=no_cache,
         synth_timeout=synth_timeout, verbose=verbose, quiet=quiet))
     raise typer.Exit(code)
 
 
-def _check(environments, *, app_dir, assembly, config, stack, output_format, output, offline, no_cache,
+def _check(environments, *, app_dir, assembly, config, stack, output_format, output, report, offline, no_cache,
            synth_timeout, verbose, quiet) -> int:
     from cdkcheck.errors import UsageError
-    from cdkcheck.reporters import FORMATS, render
+    from cdkcheck.reporters import FORMATS, parse_report_options, render
+    from cdkcheck.reporters.presentation import repository_prefix
 
     if output_format not in FORMATS:
         raise UsageError(f"unknown --format '{output_format}'", hint=f"choose one of {', '.join(FORMATS)}")
+    reports = parse_report_options(report)
     from cdkcheck.pipeline import RunOptions, check_environments
 
     options = RunOptions(
@@ -109,15 +114,43 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
         environments = _configured_environments(app_dir, config)
     with _progress(enabled=not quiet) as progress:
         run = check_environments(environments, options, progress=progress)
-    if output is not None:
-        from cdkcheck.atomic import write_atomic
+    # Source paths in SARIF/annotations are relative to the repository, where CI resolves them.
+    prefix = repository_prefix(app_dir)
+    from cdkcheck.atomic import write_atomic
 
-        write_atomic(output, render(output_format, run, color=False, verbose=verbose))
+    for report_format, report_file in reports:
+        write_atomic(report_file, render(report_format, run, color=False, verbose=verbose, path_prefix=prefix))
+    if output is not None:
+        write_atomic(output, render(output_format, run, color=False, verbose=verbose, path_prefix=prefix))
         if output_format != "text":  # the file is for machines; people still see the verdicts
             typer.echo(render("text", run, color=_color(sys.stdout), verbose=verbose), nl=False)
     else:
-        typer.echo(render(output_format, run, color=_color(sys.stdout), verbose=verbose), nl=False)
+        typer.echo(render(output_format, run, color=_color(sys.stdout), verbose=verbose, path_prefix=prefix),
+                   nl=False)
     return run.exit_code
+
+
+@app.command("init")
+def init_command(
+    app_dir: Path = typer.Option(Path("."), "--app", help="The CDK app directory (holds cdk.json)."),
+    assembly: Optional[Path] = typer.Option(None, "--assembly", help="Read stacks from this cloud assembly; "
+                                                                     "no synth."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write (default: APP/cdkcheck.toml)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
+) -> None:
+    """Write a commented cdkcheck.toml: one environment per CDK Stage or stack-naming pattern. Never overwrites."""
+    def action() -> int:
+        from cdkcheck.init_config import write_initial_config
+
+        target, proposals, leftover = write_initial_config(app_dir, target=output, assembly_dir=assembly)
+        found = ", ".join(f"{p.name} ({len(p.members)} stack{'s' if len(p.members) != 1 else ''})"
+                          for p in proposals) or "one environment 'default' with every stack"
+        typer.echo(f"wrote {target}: {found}")
+        if leftover:
+            typer.echo(f"  not in any environment: {', '.join(leftover)} (see the comment in the file)")
+        return 0
+
+    raise typer.Exit(_guarded(debug, action))
 
 
 def _configured_environments(app_dir: Path, config: Path | None) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 from importlib import import_module
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterable
 
 from cdkcheck.model import RunResult
 
@@ -29,3 +30,21 @@ def render(name: str, run: RunResult, **options) -> str:
     render_fn = renderer(name)
     accepted = inspect.signature(render_fn).parameters
     return render_fn(run, **{key: value for key, value in options.items() if key in accepted})
+
+
+def parse_report_options(values: Iterable[str]) -> list[tuple[str, Path]]:
+    """`--report FORMAT=FILE` values -> (format, file); a bad or repeated one is a usage error."""
+    from cdkcheck.errors import UsageError
+
+    reports: list[tuple[str, Path]] = []
+    for value in values:
+        name, sep, file = value.partition("=")
+        name, file = name.strip(), file.strip()
+        if not sep or not file:
+            raise UsageError(f"--report '{value}' is not FORMAT=FILE", hint="e.g. --report sarif=cdkcheck.sarif")
+        if name not in FORMATS:
+            raise UsageError(f"unknown --report format '{name}'", hint=f"choose one of {', '.join(FORMATS)}")
+        if any(Path(file) == other for _, other in reports):
+            raise UsageError(f"--report names {file} twice", hint="give each format its own file")
+        reports.append((name, Path(file)))
+    return reports

@@ -6,6 +6,7 @@ and suppressions fold away in <details> so a comment stays readable.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from cdkcheck.model import CheckStatus, EnvironmentResult, Finding, RunResult, Verdict
@@ -24,7 +25,7 @@ def render_markdown(run: RunResult, *, path_prefix: str = "") -> str:
                      f"{len(e.advisories)} | {len(e.suppressed)} | {unknown} |")
     for e in run.environments:
         lines += ["", *_environment(e, path_prefix)]
-    return "\n".join(lines).rstrip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).rstrip() + "\n"
 
 
 def _environment(e: EnvironmentResult, path_prefix: str) -> list[str]:

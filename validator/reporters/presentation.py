@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, Mapping
 
 from cdkcheck.model import CheckOutcome, Finding, Source
@@ -131,3 +132,24 @@ def status_word(f: Finding) -> str:
 
 def _first_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[0]
+
+
+def repository_prefix(app_dir: Path) -> str:
+    """The app directory relative to its repository root ("" at the root), where CI resolves source paths.
+
+    The repository is the nearest ancestor holding .git; outside one, the current
+    directory stands in for it (and an app outside that gets no prefix).
+    """
+    app = Path(app_dir).resolve()
+    for candidate in (app, *app.parents):
+        if (candidate / ".git").exists():
+            return _relative(app, candidate)
+    return _relative(app, Path.cwd().resolve())
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        relative = path.relative_to(root).as_posix()
+    except ValueError:
+        return ""
+    return "" if relative == "." else relative
