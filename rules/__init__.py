@@ -11,6 +11,7 @@ from cdkcheck.rules import opensearch_data_node_count
 from cdkcheck.rules import opensearch_zone_subnets
 from cdkcheck.rules import opensearch_master_count
 from cdkcheck.rules import opensearch_domain_name
+from cdkcheck.rules import opensearch_fgac_prerequisites
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -27,4 +28,5 @@ ALL_RULES: tuple[Rule, ...] = (
     opensearch_zone_subnets.RULE,
     opensearch_master_count.RULE,
     opensearch_domain_name.RULE,
+    opensearch_fgac_prerequisites.RULE,
 )
