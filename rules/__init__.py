@@ -12,6 +12,7 @@ from cdkcheck.rules import opensearch_zone_subnets
 from cdkcheck.rules import opensearch_master_count
 from cdkcheck.rules import opensearch_domain_name
 from cdkcheck.rules import opensearch_fgac_prerequisites
+from cdkcheck.rules import opensearch_instance_features
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -29,4 +30,5 @@ ALL_RULES: tuple[Rule, ...] = (
     opensearch_master_count.RULE,
     opensearch_domain_name.RULE,
     opensearch_fgac_prerequisites.RULE,
+    opensearch_instance_features.RULE,
 )
