@@ -13,6 +13,9 @@ from cdkcheck.rules import opensearch_master_count
 from cdkcheck.rules import opensearch_domain_name
 from cdkcheck.rules import opensearch_fgac_prerequisites
 from cdkcheck.rules import opensearch_instance_features
+from cdkcheck.rules import (live_bootstrap_version, live_credentials, live_name_collisions, live_opensearch_instances,
+                           live_quotas, live_rds_orderable, live_service_linked_roles, live_stack_state,
+                           live_subnet_ips)
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -31,4 +34,13 @@ ALL_RULES: tuple[Rule, ...] = (
     opensearch_domain_name.RULE,
     opensearch_fgac_prerequisites.RULE,
     opensearch_instance_features.RULE,
+    live_quotas.RULE,
+    live_subnet_ips.RULE,
+    live_rds_orderable.RULE,
+    live_opensearch_instances.RULE,
+    live_service_linked_roles.RULE,
+    live_name_collisions.RULE,
+    live_stack_state.RULE,
+    live_bootstrap_version.RULE,
+    live_credentials.RULE,
 )
