@@ -42,6 +42,7 @@ class RunOptions:
     use_cache: bool = True
     cache_dir: Path | None = None
     synth_timeout: float | None = None
+    facts_file: Path | None = None  # replay account facts recorded by `cdkcheck snapshot`: no AWS calls
 
 
 @dataclass
@@ -196,14 +197,33 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Pa
 
 def _open_facts(environment: EnvironmentConfig, region: str | None, options: RunOptions,
                 facts_factory: FactsFactory) -> tuple[AccountFacts, CheckOutcome]:
+    required = environment.live == "required"
+    if options.facts_file is not None:  # an explicit snapshot wins over --offline and live = "off"
+        from cdkcheck.errors import ConfigError
+        from cdkcheck.live.record import load_replay
+
+        if not Path(options.facts_file).is_file():
+            raise ConfigError("facts snapshot not found", file=str(options.facts_file),
+                              hint="record one with 'cdkcheck snapshot ENV -o FILE'")
+        try:
+            replay = load_replay(options.facts_file, environment.name)
+        except FactUnavailable as unavailable:
+            return (OfflineFacts(unavailable.reason, skipped=False),
+                    CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=True))
+        return replay, CheckOutcome("live", CheckStatus.RAN, f"replayed from {options.facts_file}")
     if options.offline:
         return OfflineFacts(), CheckOutcome("live", CheckStatus.SKIPPED, "--offline: no AWS calls made")
     if environment.live == "off":
         return (OfflineFacts("live checks are off for this environment"),
                 CheckOutcome("live", CheckStatus.SKIPPED, "live = \"off\" in the config"))
-    required = environment.live == "required"
     try:
-        facts = facts_factory(environment, region)
+        from cdkcheck.live import open_account
+
+        if facts_factory is open_account:
+            facts = open_account(environment, region, cache_dir=options.cache_dir,
+                                 use_rerun_cache=options.use_cache)
+        else:
+            facts = facts_factory(environment, region)
     except FactUnavailable as unavailable:
         return (OfflineFacts(unavailable.reason, skipped=False),
                 CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=required))
