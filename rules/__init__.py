@@ -13,6 +13,7 @@ from cdkcheck.rules import opensearch_master_count
 from cdkcheck.rules import opensearch_domain_name
 from cdkcheck.rules import opensearch_fgac_prerequisites
 from cdkcheck.rules import opensearch_instance_features
+from cdkcheck.rules import opensearch_ebs_limits
 from cdkcheck.rules import (live_bootstrap_version, live_credentials, live_name_collisions, live_opensearch_instances,
                            live_quotas, live_rds_orderable, live_service_linked_roles, live_stack_state,
                            live_subnet_ips)
@@ -34,6 +35,7 @@ ALL_RULES: tuple[Rule, ...] = (
     opensearch_domain_name.RULE,
     opensearch_fgac_prerequisites.RULE,
     opensearch_instance_features.RULE,
+    opensearch_ebs_limits.RULE,
     live_quotas.RULE,
     live_subnet_ips.RULE,
     live_rds_orderable.RULE,
