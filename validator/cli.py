@@ -75,6 +75,9 @@ def check_command(
                                      help="Also write this format to this file (repeatable), e.g. "
                                           "--report sarif=cdkcheck.sarif --report junit=junit.xml."),
     offline: bool = typer.Option(False, "--offline", help="No AWS calls; live checks are reported as skipped."),
+    facts: Optional[Path] = typer.Option(None, "--facts", metavar="FILE",
+                                         help="Replay account facts recorded by 'cdkcheck snapshot' (no AWS "
+                                              "calls; for offline or air-gapped runs)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Synthesize and analyze again, ignoring the cache."),
     synth_timeout: Optional[float] = typer.Option(None, "--synth-timeout", help="Seconds before a hanging synth "
                                                                                 "is stopped (default 300)."),
@@ -86,12 +89,12 @@ def check_command(
     code = _guarded(debug, lambda: _check(
         environments, app_dir=app_dir, assembly=assembly, config=config, stack=stack,
         output_format=output_format, output=output, report=report, offline=offline, no_cache=no_cache,
-        synth_timeout=synth_timeout, verbose=verbose, quiet=quiet))
+        synth_timeout=synth_timeout, verbose=verbose, quiet=quiet, facts=facts))
     raise typer.Exit(code)
 
 
 def _check(environments, *, app_dir, assembly, config, stack, output_format, output, report, offline, no_cache,
-           synth_timeout, verbose, quiet) -> int:
+           synth_timeout, verbose, quiet, facts=None) -> int:
     from cdkcheck.errors import UsageError
     from cdkcheck.reporters import FORMATS, parse_report_options, render
     from cdkcheck.reporters.presentation import repository_prefix
@@ -109,6 +112,7 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
         offline=offline,
         use_cache=not no_cache,
         synth_timeout=synth_timeout,
+        facts_file=facts,
     )
     if not environments:
         environments = _configured_environments(app_dir, config)
@@ -238,6 +242,44 @@ def explain_command(rule_id: str = typer.Argument(..., metavar="ID", help="A rul
     from cdkcheck.rule_docs import explain_text
 
     raise typer.Exit(_guarded(False, lambda: typer.echo(explain_text(rule_id), nl=False) or 0))
+
+
+@app.command("snapshot")
+def snapshot_command(
+    environments: List[str] = typer.Argument(..., metavar="ENV...", help="Environments whose accounts to record."),
+    output: Path = typer.Option(..., "--output", "-o", help="The facts file to write (JSON, atomically)."),
+    app_dir: Path = typer.Option(Path("."), "--app", help="The CDK app directory (holds cdk.json)."),
+    assembly: Optional[Path] = typer.Option(None, "--assembly", help="Use an existing cloud assembly; no synth."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Config file (default: cdkcheck.toml, "
+                                                                 "else [tool.cdkcheck] in pyproject.toml)."),
+    stack: List[str] = typer.Option([], "--stack", help="Only stacks matching this glob (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
+) -> None:
+    """Record the account facts the checks read (read-only calls), to replay later with --facts FILE."""
+    raise typer.Exit(_guarded(debug, lambda: _snapshot(environments, output=output, app_dir=app_dir,
+                                                       assembly=assembly, config=config, stack=stack, quiet=quiet)))
+
+
+def _snapshot(environments, *, output, app_dir, assembly, config, stack, quiet) -> int:
+    from cdkcheck.live.snapshot import take_snapshot
+    from cdkcheck.pipeline import RunOptions
+
+    options = RunOptions(app_dir=app_dir, assembly_dir=assembly, config_file=config, stack_globs=tuple(stack))
+    with _progress(enabled=not quiet) as progress:
+        recorded = take_snapshot(environments, options, output=output, progress=progress)
+    unreachable = False
+    for entry in recorded:
+        where = f"account {entry.account or '?'} {entry.region or '?'}"
+        if entry.reason:
+            unreachable = True
+            typer.echo(f"{entry.name}: no facts recorded ({where}): {entry.reason}")
+            continue
+        typer.echo(f"{entry.name}: {entry.answered} facts recorded ({where})"
+                   + (f"; {len(entry.unavailable)} unanswered: " + "; ".join(entry.unavailable[:3])
+                      if entry.unavailable else ""))
+    typer.echo(f"wrote {output}")
+    return 3 if unreachable else 0
 
 
 def main() -> None:
