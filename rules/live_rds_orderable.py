@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.facts import FactUnavailable, RdsOrderableOption
+from cdkcheck.facts import FactUnavailable
 from cdkcheck.intrinsics import ResourceRef
 from cdkcheck.model import Resource, Severity, Stack
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
-from cdkcheck.rules.live_common import deployed_logical_ids, literal, number, require_account, resources_of
+from cdkcheck.rules.live_common import deployed_logical_ids, literal, require_account, resources_of
 
 META = RuleMeta(
     id="CDKC-L3",
     name="rds-orderable",
-    summary="The DB engine version does not exist or is deprecated, or the instance class, Multi-AZ, storage "
-            "type or size is not orderable for that engine version in the region.",
+    summary="The DB engine version does not exist or is deprecated, or the instance class, Multi-AZ or "
+            "storage type is not orderable for that engine version in the region.",
     severity=Severity.ERROR,
     resource_types=("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"),
     rationale=(
@@ -130,22 +130,7 @@ def _orderable(ctx: RuleContext, stack: Stack, resource: Resource, engine: str, 
                         evidence={**evidence, "storage_type": storage_type, "offered": offered},
                         property_path="Properties.StorageType")
         return
-    size = number(ctx, stack, resource, "AllocatedStorage")
-    if size is not None:
-        yield from _storage_size(stack, resource, matching, size, storage_type, evidence)
-
-
-def _storage_size(stack, resource, matching: list[RdsOrderableOption], size: float, storage_type: str,
-                  evidence) -> Iterator[Outcome]:
-    low = min((o.min_storage_gib for o in matching if o.min_storage_gib is not None), default=None)
-    high = max((o.max_storage_gib for o in matching if o.max_storage_gib is not None), default=None)
-    if (low is not None and size < low) or (high is not None and size > high):
-        yield Violation(stack=stack, logical_id=resource.logical_id,
-                        message=f"AllocatedStorage {size:g} GiB is outside {low}-{high} GiB offered for "
-                                f"{storage_type} here",
-                        evidence={**evidence, "storage_type": storage_type, "allocated_storage": size,
-                                  "min_storage": low, "max_storage": high},
-                        property_path="Properties.AllocatedStorage")
+    # Storage size ranges are CDKC-R4's (static, per engine and storage type).
 
 
 RULE = Rule(meta=META, evaluate=evaluate)
