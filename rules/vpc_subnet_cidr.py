@@ -103,14 +103,16 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
             yield from _prefix_range(stack, subnet, block, "subnet")
             vpc = _vpc_of(resolved(stack, subnet.properties.get("VpcId")), by_template, stack)
             if isinstance(vpc, str):
-                yield Undetermined(stack, subnet.logical_id,
-                                   f"its VPC {vpc}: that VPC's CIDRs and subnets are known only in the account")
-                continue
-            if isinstance(vpc, Unknown):
+                if ("existing", vpc) not in subnets_by_vpc:
+                    yield Undetermined(stack, subnet.logical_id,
+                                       f"subnets added to existing VPC {vpc}: its CIDRs and subnets are known only "
+                                       "in the account, so only the stacks' own subnets are compared")
+                vpc = ("existing", vpc)
+            elif isinstance(vpc, Unknown):
                 yield Undetermined(stack, subnet.logical_id, f"its VPC cannot be named: {vpc.reason}")
                 continue
             this = _Block(stack, subnet, block, isinstance(raw, str))
-            if vpc not in dynamic_vpcs and vpc in vpc_blocks:
+            if vpc in vpc_blocks and vpc not in dynamic_vpcs:
                 yield from _outside(this, vpc_blocks[vpc])
             siblings = subnets_by_vpc.setdefault(vpc, [])
             yield from _overlaps(this, siblings, vpc)
