@@ -1,0 +1,55 @@
+"""Helpers for the workflow tests: running the CLI, the courtcase report set, snapshots."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cdkcheck.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+COURTCASE = REPO / "fixtures" / "apps" / "courtcase"
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+SARIF_SCHEMA = Path(__file__).resolve().parent / "schemas" / "sarif-schema-2.1.0.json"  # OASIS, vendored
+REPORT_FORMATS = {"sarif": "sarif", "junit": "xml", "markdown": "md", "github": "txt"}
+
+
+@dataclass(frozen=True)
+class CourtcaseRun:
+    exit_code: int
+    stdout: str
+    reports: dict[str, Path]  # format -> file written by --report
+    json_report: dict
+
+
+def run_cli(args: list[str], cache_dir: Path) -> tuple[int, str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CDKCHECK_CACHE_DIR", str(cache_dir))
+        result = CliRunner().invoke(app, args)
+    return result.exit_code, result.output
+
+
+def courtcase_args(out_dir: Path) -> list[str]:
+    args = ["staging", "production", "--app", str(COURTCASE), "--offline", "--quiet",
+            "--format", "json", "--output", str(out_dir / "report.json")]
+    for name, ext in REPORT_FORMATS.items():
+        args += ["--report", f"{name}={out_dir / f'courtcase.{ext}'}"]
+    return args
+
+
+def check_snapshot(name: str, actual: str) -> None:
+    """Compare with the committed snapshot; UPDATE_SNAPSHOTS=1 rewrites it instead."""
+    path = SNAPSHOTS / name
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert path.is_file(), f"no snapshot {path}; create it with UPDATE_SNAPSHOTS=1"
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, (f"{name} differs from its snapshot; if the change is intended, "
+                                "rerun with UPDATE_SNAPSHOTS=1 and review the diff")
