@@ -19,6 +19,14 @@ from cdkcheck.live import session as live_session  # noqa: E402
 from cdkcheck.live.session import READ_ONLY_OPERATIONS, READ_PREFIXES  # noqa: E402
 
 
+class SentOperations(list):
+    """(service, operation) pairs; a test that provokes a refusal on purpose names it in expected_refusals."""
+
+    def __init__(self):
+        super().__init__()
+        self.expected_refusals: set[str] = set()
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     server = MotoServer()
@@ -43,7 +51,7 @@ def aws(moto_server, monkeypatch, tmp_path):
 @pytest.fixture(autouse=True)
 def sent_operations(monkeypatch):
     """(service, operation) of every call cdkcheck's sessions made in this test; all must be reads."""
-    sent: list[tuple[str, str]] = []
+    sent = SentOperations()
     original = live_session.new_session
 
     def recording_session(profile, region):
@@ -60,5 +68,4 @@ def sent_operations(monkeypatch):
     yield sent
     not_reads = sorted({f"{s}:{o}" for s, o in sent
                         if not o.startswith(READ_PREFIXES) or o not in READ_ONLY_OPERATIONS.get(s, ())})
-    refused_on_purpose = getattr(sent, "expected_refusals", set())
-    assert set(not_reads) <= refused_on_purpose, f"cdkcheck sent operations that are not reads: {not_reads}"
+    assert set(not_reads) <= sent.expected_refusals, f"cdkcheck sent operations that are not reads: {not_reads}"
