@@ -180,7 +180,10 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Pa
     findings = apply_suppressions(findings, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
     findings = sorted(apply_policy(findings, environment), key=_finding_order)
-    details = {}
+    from cdkcheck.duration import estimate_environment
+
+    estimate = estimate_environment(stacks, context.environment)
+    details = {"deploy_estimate": estimate.summary(), "deploy_estimate_minutes": estimate.as_evidence()}
     if p.synth is not None:
         details["synth"] = {"cached": p.synth.cached, "seconds": round(p.synth.seconds, 2)}
     return EnvironmentResult(

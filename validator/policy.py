@@ -17,6 +17,7 @@ CREATE_FAILING_CFN_LINT_WARNINGS = {
     "W3691": "a deprecated engine version cannot create new DB instances",
 }
 # Reports that a check could not run; the UNKNOWN outcome beside them decides the verdict.
+DEPLOY_DURATION_RULE = "CDKC-D1"
 NEVER_BLOCKING = {"CDKC-ANALYZER-FAILED", "CDKC-RULE-CRASHED"}
 
 
@@ -28,6 +29,8 @@ def is_blocking(finding: Finding, environment: EnvironmentConfig) -> bool:
         return "*" in wanted or finding.rule_id in wanted
     if finding.source is Source.CFN_LINT and finding.rule_id in CREATE_FAILING_CFN_LINT_WARNINGS:
         return True
+    if finding.rule_id == DEPLOY_DURATION_RULE and environment.deploy_time_blocking:
+        return True  # the deploy would outlive the job or its credentials
     return finding.severity.at_least(environment.fail_on)
 
 

@@ -52,6 +52,7 @@ def environment_dict(e: EnvironmentResult) -> dict[str, Any]:
             "suppressed": len(e.suppressed),
             "unknown_checks": sum(1 for c in e.checks if c.status.value == "unknown"),
         },
+        "deploy_estimate": e.details.get("deploy_estimate_minutes") if e.details else None,
         "findings": [finding_dict(f) for f in e.findings],
         "checks": [check_dict(c) for c in e.checks],
     }

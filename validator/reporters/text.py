@@ -49,7 +49,7 @@ def _environment(e: EnvironmentResult, style: _Style, verbose: bool) -> str:
             lines.append(f"    ? {c.check}{' [' + c.stack + ']' if c.stack else ''} ({req}): {c.reason}")
     estimate = e.details.get("deploy_estimate") if e.details else None
     if estimate:
-        lines.append(f"  deploy estimate: {estimate}")
+        lines.append(f"  {estimate}")
     advisories = e.advisories
     if advisories:
         lines.append(style(f"  advisories ({len(advisories)}):", "dim"))
