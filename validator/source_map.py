@@ -223,15 +223,14 @@ def locate_findings(findings: Iterable[Finding], assembly_dir: Path, app_dir: Pa
     Recorded files are relative to `app_dir`; one that is not there (an assembly
     synthesized from another checkout) is not pointed at.
     """
-    sources = read_source_map(assembly_dir)
-    exists: dict[str, bool] = {}
+    recorded = read_source_map(assembly_dir)
+    exists = {file: (Path(app_dir) / file).is_file() for file in {where[0] for where in recorded.values()}}
+    sources = {path: where for path, where in recorded.items() if exists[where[0]]}
     located = []
     for f in findings:
         if sources and (f.location is None or f.location.kind != "source"):
             hit = source_for(f.construct_path or f.stack or None, sources)
-            if hit is not None and hit[0] not in exists:
-                exists[hit[0]] = (Path(app_dir) / hit[0]).is_file()
-            if hit is not None and exists[hit[0]]:
+            if hit is not None:
                 f = replace(f, location=SourceLocation(file=hit[0], line=hit[1], kind="source"))
         located.append(f)
     return located
