@@ -22,7 +22,7 @@ from cdkcheck.intrinsics import (
     ResourceRef,
     Unknown,
     as_number,
-    exports_of,
+    envs_for_stacks,
     follow,
     resolve,
     resolve_availability_zone,
@@ -87,14 +87,8 @@ class Resolution:
     def __init__(self, ctx: RuleContext):
         self.ctx = ctx
         region, account = ctx.environment.region, ctx.environment.account
-        zones = known_zones(ctx)
-        exports = exports_of(ctx.stacks, availability_zones=zones, region=region, account=account)
-        self.views = tuple(
-            StackView(stack, ResolutionEnv(region=stack.region or region, account=stack.account or account,
-                                           availability_zones=zones, stack_name=stack.stack_name,
-                                           exports=exports))
-            for stack in ctx.stacks
-        )
+        envs = envs_for_stacks(ctx.stacks, availability_zones=known_zones(ctx), region=region, account=account)
+        self.views = tuple(StackView(stack, envs[id(stack)]) for stack in ctx.stacks)
         self._by_template = {id(v.stack.template): v for v in self.views}
 
     def view_of(self, template: Template | None) -> StackView | None:

@@ -31,6 +31,7 @@ __all__ = [
     "as_number",
     "condition_value",
     "env_for_stack",
+    "envs_for_stacks",
     "exports_of",
     "first_unknown",
     "follow",
@@ -123,6 +124,8 @@ class ResolutionEnv:
     stack_name: str | None = None
     # Export name -> value, for the stacks deployed together with this one.
     exports: Mapping[str, ExportedValue] = field(default_factory=dict, compare=False, repr=False)
+    # Parameter name -> the value its parent stack passes (nested stacks); overrides the Default.
+    parameter_values: Mapping[str, ExportedValue] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def partition(self) -> str | None:
@@ -256,14 +259,47 @@ def resolve_availability_zone(value: Any, template: Template, env: ResolutionEnv
 def env_for_stack(stack: Stack, *, availability_zones: tuple[str, ...] | None = None,
                   region: str | None = None, account: str | None = None,
                   stacks: Iterable[Stack] = ()) -> ResolutionEnv:
-    """The resolution environment of one stack, with the exports of `stacks` (deployed with it)."""
-    region = stack.region or region
-    account = stack.account or account
-    partial = ResolutionEnv(region=region, account=account, availability_zones=availability_zones,
-                            stack_name=stack.stack_name)
+    """The resolution environment of one stack, with the exports of `stacks` (deployed with it)
+    and, for a nested stack among `stacks`, the parameter values its parent passes."""
+    return envs_for_stacks(tuple(stacks) or (stack,), availability_zones=availability_zones, region=region,
+                           account=account, only=stack)[id(stack)]
+
+
+def envs_for_stacks(stacks: Iterable[Stack], *, availability_zones: tuple[str, ...] | None = None,
+                    region: str | None = None, account: str | None = None,
+                    only: Stack | None = None) -> dict[int, ResolutionEnv]:
+    """id(stack) -> ResolutionEnv for stacks deployed together: shared exports, nested parameters
+    followed into the parent (itself resolved with its own parent's values, to any depth)."""
+    stacks = tuple(stacks)
+    if only is not None and all(s is not only for s in stacks):
+        stacks = (*stacks, only)
     exports = exports_of(stacks, availability_zones=availability_zones, region=region, account=account)
-    return ResolutionEnv(region=region, account=account, availability_zones=availability_zones,
-                         stack_name=stack.stack_name, exports=exports) if exports else partial
+    by_artifact = {s.artifact_id: s for s in stacks}
+    envs: dict[int, ResolutionEnv] = {}
+
+    def env_of(stack: Stack, seen: tuple[int, ...] = ()) -> ResolutionEnv:
+        if id(stack) in envs:
+            return envs[id(stack)]
+        passed: dict[str, ExportedValue] = {}
+        parent_id, _, holder_id = stack.artifact_id.rpartition("/")
+        parent = by_artifact.get(parent_id) if stack.parent is not None else None
+        if parent is not None and id(parent) not in seen:
+            parent_env = env_of(parent, (*seen, id(stack)))
+            holder = parent.template.resources.get(holder_id)
+            values = holder.properties.get("Parameters") if holder is not None and \
+                isinstance(holder.properties, Mapping) else None
+            if isinstance(values, Mapping):
+                passed = {str(k): ExportedValue(v, parent.template, parent_env, parent.stack_name)
+                          for k, v in values.items()}
+        env = ResolutionEnv(region=stack.region or region, account=stack.account or account,
+                            availability_zones=availability_zones, stack_name=stack.stack_name,
+                            exports=exports, parameter_values=passed)
+        envs[id(stack)] = env
+        return env
+
+    for stack in ([only] if only is not None else stacks):
+        env_of(stack)
+    return envs
 
 
 def exports_of(stacks: Iterable[Stack], *, availability_zones: tuple[str, ...] | None = None,
@@ -361,6 +397,9 @@ class _Resolver:
             return self.pseudo(name)
         parameters = self.template.parameters if isinstance(self.template.body, Mapping) else {}
         if isinstance(parameters, Mapping) and name in parameters:
+            passed = self.env.parameter_values.get(name)
+            if passed is not None:
+                return self.passed_parameter(name, parameters[name], passed, depth)
             return self.parameter(name, parameters[name])
         if name in self.template.resources:
             return ResourceRef(name, None, self.template)
@@ -400,6 +439,16 @@ class _Resolver:
         if isinstance(default, (str, int, float, bool)):
             return default
         return Unknown(f"parameter {name} has a non-scalar default")
+
+    def passed_parameter(self, name: str, declaration: Any, passed: "ExportedValue", depth: int) -> Any:
+        """A nested stack's parameter: the parent's expression, evaluated in the parent."""
+        value = _Resolver(passed.template, passed.env).value(passed.value, depth + 1)
+        kind = str(declaration.get("Type", "String")) if isinstance(declaration, Mapping) else "String"
+        if (kind.startswith("List<") or kind == "CommaDelimitedList") and isinstance(value, str):
+            return [part.strip() for part in value.split(",")]
+        if isinstance(value, Unknown):
+            return Unknown(f"parameter {name} passed by the parent stack: {value.reason}")
+        return value
 
     # -- conditions
     def condition(self, name: Any, depth: int) -> bool | Unknown:

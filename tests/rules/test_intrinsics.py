@@ -263,3 +263,27 @@ def test_resolve_survives_pathological_depth():
                               resources={}, sha256="0")
     assert is_unknown(resolve({"Ref": "P"}, malformed_body))
     assert is_unknown(condition_value("C", malformed_body))
+
+
+def test_nested_stack_parameters_follow_the_parent():
+    parent = make_template({
+        "Sub1": {"Type": "AWS::EC2::Subnet", "Properties": {"AvailabilityZone": "us-east-1c"}},
+        "Child": {"Type": "AWS::CloudFormation::Stack",
+                  "Properties": {"Parameters": {"SubnetParam": {"Ref": "Sub1"}, "Size": "40",
+                                                "Ids": {"Fn::Join": [",", ["subnet-1", "subnet-2"]]}}}},
+    })
+    child = make_template(
+        {"G": {"Type": "AWS::RDS::DBSubnetGroup"}},
+        Parameters={"SubnetParam": {"Type": "String"}, "Size": {"Type": "Number", "Default": "20"},
+                    "Ids": {"Type": "List<AWS::EC2::Subnet::Id>"}, "Free": {"Type": "String"}},
+    )
+    parent_stack = Stack("Parent", "Parent", "Parent", "1", "us-east-1", parent)
+    child_stack = Stack("Parent/Child", "Parent-Child", "Parent/Child", "1", "us-east-1", child, parent="Parent")
+    env = env_for_stack(child_stack, stacks=(parent_stack, child_stack))
+    ref = resolve({"Ref": "SubnetParam"}, child, env)
+    assert ref == ResourceRef("Sub1") and follow(ref) is parent.resources["Sub1"]
+    assert resolve({"Ref": "Size"}, child, env) == "40"  # the passed value wins over the Default
+    assert resolve({"Ref": "Ids"}, child, env) == ["subnet-1", "subnet-2"]
+    assert is_unknown(resolve({"Ref": "Free"}, child, env))
+    # Without the parent among the stacks, the parameter is a deploy-time value.
+    assert is_unknown(resolve({"Ref": "SubnetParam"}, child, env_for_stack(child_stack)))
