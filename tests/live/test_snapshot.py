@@ -1,0 +1,119 @@
+"""`cdkcheck snapshot` records the facts the checks read; `--facts FILE` replays them with no AWS call."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from moto_account import free_port
+from typer.testing import CliRunner
+
+from cdkcheck.cli import app
+from cdkcheck.config import EnvironmentConfig
+from cdkcheck.facts import FactUnavailable
+from cdkcheck.live import open_account
+from cdkcheck.live.record import RecordingFacts, environment_entry, load_replay, snapshot_document
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "fixtures" / "rules"
+
+
+def _assembly(directory: Path, account: str) -> Path:
+    """A small cloud assembly: three Elastic IPs, a VPC OpenSearch domain, a named log group."""
+    resources = {}
+    for name in ("CDKC-L1/fail", "CDKC-L5/fail", "CDKC-L6/fail"):
+        resources.update(json.loads((FIXTURES / f"{name}.template.json").read_text())["Resources"])
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Prod-Stack.template.json").write_text(json.dumps({"Resources": resources}))
+    (directory / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"Prod-Stack": {
+        "type": "aws:cloudformation:stack", "environment": f"aws://{account}/us-east-1",
+        "properties": {"templateFile": "Prod-Stack.template.json", "requiresBootstrapStackVersion": 6,
+                       "bootstrapStackVersionSsmParameter": "/cdk-bootstrap/hnb659fds/version"}}}}))
+    return directory
+
+
+def test_recorded_answers_replay_identically(aws, tmp_path):
+    account = aws()
+    account.client("ec2").allocate_address(Domain="vpc")
+    recorder = RecordingFacts(open_account(EnvironmentConfig(name="prod"), "us-east-1"))
+    answers = {
+        ("usage", "ec2:elastic-ips"): recorder.usage("ec2:elastic-ips"),
+        ("availability_zones",): recorder.availability_zones(),
+        ("role_exists", "AWSServiceRoleForECS"): recorder.role_exists("AWSServiceRoleForECS"),
+        ("deployed_stack", "Nope"): recorder.deployed_stack("Nope"),
+        ("existing_names", "log-group", ("/a",)): recorder.existing_names("log-group", ("/a",)),
+        ("quota", "vpc", "L-F678F1CE"): recorder.quota("vpc", "L-F678F1CE"),
+    }
+    with pytest.raises(FactUnavailable):
+        recorder.usage("no-such-metric")
+    path = tmp_path / "facts.json"
+    entry = environment_entry(account=account.account, region="us-east-1", recorder=recorder)
+    path.write_text(json.dumps(snapshot_document({"prod": entry})))
+    replay = load_replay(path, "prod")
+    for (question, *args), answer in answers.items():
+        assert getattr(replay, question)(*args) == answer
+    with pytest.raises(FactUnavailable, match="no way to count usage metric"):
+        replay.usage("no-such-metric")
+    with pytest.raises(FactUnavailable, match="holds no answer to usage"):
+        replay.usage("ec2:vpcs")
+    with pytest.raises(FactUnavailable, match="no facts for environment 'staging'"):
+        load_replay(path, "staging")
+
+
+@pytest.mark.slow
+def test_snapshot_then_replay_gives_the_live_verdict_without_aws(aws, tmp_path, monkeypatch, sent_operations):
+    account = aws("123456789012")
+    for _ in range(3):
+        account.client("ec2").allocate_address(Domain="vpc")
+    assembly = _assembly(tmp_path / "cdk.out", account.account)
+    runner = CliRunner()
+    live = runner.invoke(app, ["prod", "--assembly", str(assembly), "--format", "json", "-q"])
+    assert live.exit_code == 1, live.output
+    facts_file = tmp_path / "facts.json"
+    recorded = runner.invoke(app, ["snapshot", "prod", "--assembly", str(assembly), "-o", str(facts_file), "-q"])
+    assert recorded.exit_code == 0, recorded.output
+    assert "facts recorded (account 123456789012 us-east-1)" in recorded.output
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # no account any more
+    sent_before = len(sent_operations)
+    replayed = runner.invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(facts_file),
+                                   "--format", "json", "-q"])
+    assert replayed.exit_code == 1, replayed.output
+    assert len(sent_operations) == sent_before
+
+    def live_findings(output: str):
+        report = json.loads(output[output.index("{"):])
+        return sorted((f["rule_id"], f["message"]) for f in report["environments"][0]["findings"]
+                      if f["rule_id"].startswith("CDKC-L"))
+
+    assert live_findings(replayed.output) == live_findings(live.output)
+    rule_ids = {rule_id for rule_id, _ in live_findings(replayed.output)}
+    assert {"CDKC-L1", "CDKC-L5", "CDKC-L8"} <= rule_ids
+
+
+def test_missing_snapshot_file_is_a_usage_error(tmp_path):
+    assembly = _assembly(tmp_path / "cdk.out", "123456789012")
+    result = CliRunner().invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "facts snapshot not found" in result.output
+
+
+@pytest.mark.slow
+def test_committed_courtcase_snapshot_shows_live_findings(synth_cache, tmp_path):
+    app_dir = tmp_path / "courtcase"
+    shutil.copytree(REPO / "fixtures" / "apps" / "courtcase", app_dir,
+                    ignore=shutil.ignore_patterns("cdk.out", "__pycache__"))
+    result = CliRunner().invoke(app, ["production", "--app", str(app_dir), "--facts",
+                                      str(REPO / "fixtures" / "facts" / "courtcase-production.json"),
+                                      "--format", "json", "-q"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    environment = report["environments"][0]
+    assert environment["verdict"] == "NO-GO"
+    live = {f["rule_id"]: f["message"] for f in environment["findings"] if f["rule_id"].startswith("CDKC-L")}
+    assert "EC2-VPC Elastic IPs would be exceeded: 3 in use" in live["CDKC-L1"]
+    assert "AWSServiceRoleForAmazonOpenSearchService" in live["CDKC-L5"]
+    unknown = [c for c in environment["checks"] if c["status"] == "unknown" and c["check"].startswith(("live", "rule:CDKC-L"))]
+    assert not unknown, unknown
