@@ -15,6 +15,7 @@ from cdkcheck.model import Finding, Source
 # cfn-lint warnings that describe a create CloudFormation will refuse, so they block.
 CREATE_FAILING_CFN_LINT_WARNINGS = {
     "W3691": "a deprecated engine version cannot create new DB instances",
+    "W3690": "a deprecated engine version cannot create new DB clusters",
 }
 # Reports that a check could not run; the UNKNOWN outcome beside them decides the verdict.
 DEPLOY_DURATION_RULE = "CDKC-D1"
