@@ -19,7 +19,6 @@ from cdkcheck.model import Finding, RunResult, Severity
 from cdkcheck.reporters.presentation import join_path, rule_help, status_word, where
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/cdkcheck/cdkcheck"
 ASSEMBLY_BASE = "CDK_ASSEMBLY"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -40,7 +39,6 @@ def render_sarif(run: RunResult, *, path_prefix: str = "") -> str:
                 "name": "cdkcheck",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": [_descriptor(rule_id, by_rule[rule_id]) for rule_id in rule_ids],
             }},
             "automationDetails": {"id": "cdkcheck/" + "+".join(e.name for e in run.environments) + "/"},
