@@ -125,6 +125,8 @@ DEFAULT_OPTIONS = {"headroom_percent": 10}  # warn when the deploy leaves less t
 
 
 def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
+    if not any(stack.template.of_type(*META.resource_types) for stack in ctx.stacks):
+        return  # no quota touched: nothing to ask the account
     require_account(ctx)
     requested: dict[RegionalQuota, list[Counted]] = {}
     unknown_amounts: list[Undetermined] = []
