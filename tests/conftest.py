@@ -51,6 +51,6 @@ def _cache_env(synth_cache, monkeypatch):
     monkeypatch.setenv("CDKCHECK_CACHE_DIR", str(synth_cache))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def apps() -> Path:
     return APPS

@@ -179,7 +179,8 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Pa
     findings = locate_findings(findings, p.assembly.directory, options.app_dir)
     findings = apply_suppressions(findings, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
-    findings = sorted(apply_policy(findings, environment), key=_finding_order)
+    findings = sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in apply_policy(findings, environment)),
+                      key=_finding_order)
     from cdkcheck.duration import estimate_environment
 
     estimate = estimate_environment(stacks, context.environment)
@@ -328,6 +329,15 @@ def _with_relative_locations(findings: list[Finding], assembly_dir: Path) -> lis
                 pass
         out.append(f)
     return out
+
+
+def _key_sorted(value):
+    """Evidence arrives from analyzers and caches in any key order; every report must not."""
+    if isinstance(value, dict):
+        return {k: _key_sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [_key_sorted(v) for v in value]
+    return value
 
 
 def _common(values):
