@@ -11,7 +11,8 @@ import pytest
 
 from workflow_support import COURTCASE, REPORT_FORMATS, SARIF_SCHEMA, check_snapshot, courtcase_args, run_cli
 
-pytestmark = pytest.mark.slow
+# One worker runs them all under `pytest -n 2 --dist loadgroup`, so the session run happens once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("courtcase-reports")]
 
 
 @pytest.mark.parametrize("name", sorted(REPORT_FORMATS))

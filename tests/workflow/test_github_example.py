@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 
 import pytest
 import yaml
-from workflow_support import REPO, run_cli
+from workflow_support import REPO, minimal_app, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +34,7 @@ def test_the_gate_command_runs_as_written(tmp_path, synth_cache, monkeypatch):
                .replace('"$GITHUB_STEP_SUMMARY"', str(summary)))
     args = shlex.split(command)
     assert args[:2] == ["cdkcheck", "check"]
-    shutil.copytree(REPO / "fixtures" / "apps" / "minimal", tmp_path / "infra")
+    minimal_app(tmp_path / "infra")
     monkeypatch.chdir(tmp_path)
     # The example runs with AWS credentials; here the live checks are skipped instead.
     code, output = run_cli([*args[2:], "--offline"], synth_cache)

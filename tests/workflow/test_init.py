@@ -62,8 +62,12 @@ def init(args: list[str], cache: Path):
 
 @pytest.mark.slow
 def test_init_on_a_staged_app_writes_a_config_that_selects_each_stage(tmp_path, synth_cache):
+    from cdkcheck.synth import read_cdk_app, synthesize
+
     app_dir = tmp_path / "app"
     shutil.copytree(REPO / "fixtures" / "apps" / "staged", app_dir)
+    # Synthesized the way init does, before init adds cdkcheck.toml to the app's inputs: one synth.
+    synth = synthesize(read_cdk_app(app_dir), extra_context={}, extra_env={}, cache_root=synth_cache, timeout=300)
     result = init(["--app", str(app_dir)], synth_cache)
     assert result.exit_code == 0, result.output
     assert "staging (2 stacks), production (2 stacks)" in result.output
@@ -71,9 +75,6 @@ def test_init_on_a_staged_app_writes_a_config_that_selects_each_stage(tmp_path, 
     assert '[environments.staging]\n# From CDK Stage Staging' in text and "# [[suppressions]]" in text
     config = load_config(app_dir)
     assert list(config.environments) == ["staging", "production"]
-    from cdkcheck.synth import read_cdk_app, synthesize
-
-    synth = synthesize(read_cdk_app(app_dir), extra_context={}, extra_env={}, cache_root=synth_cache, timeout=300)
     assembly = load_assembly(synth.assembly_dir)
     for name in ("staging", "production"):
         environment = config.environment(name)

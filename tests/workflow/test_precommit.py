@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from workflow_support import REPO
+from workflow_support import REPO, minimal_app
 
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-CONFIG = """
-[environments.staging]
-stacks = ["Minimal-Staging"]
-account = "111111111111"
-region = "us-east-1"
-
-[environments.production]
-stacks = ["Minimal-Production"]
-account = "222222222222"
-region = "us-east-1"
-"""
 
 
 def hook_definition(hook_id: str) -> dict:
@@ -40,8 +28,7 @@ def git(repo: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
 @pytest.fixture
 def repo(tmp_path, synth_cache) -> tuple[Path, dict]:
     repo = tmp_path / "repo"
-    shutil.copytree(REPO / "fixtures" / "apps" / "minimal", repo / "infra")
-    (repo / "infra" / "cdkcheck.toml").write_text(CONFIG)
+    minimal_app(repo / "infra")
     # The hook exactly as published, run with the cdkcheck already on PATH (language: system): the same
     # entry, file filter and flags as the `language: python` hook, without installing a second copy.
     hook = {**hook_definition("cdkcheck-system"), "args": ["--app", "infra"]}
@@ -77,17 +64,15 @@ def test_commit_passes_when_every_environment_is_go_and_is_blocked_on_no_go(repo
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "cdkcheck" in passing.stdout + passing.stderr and "Passed" in passing.stdout + passing.stderr
 
-    # Bind the staging stack to the production account: CDKC-ENV-ACCOUNT, a blocking NO-GO.
+    # A change that breaks the app: the synth fails, so nothing could be checked (CDK-SYNTH-FAILED, NO-GO).
     app_py = repo / "infra" / "app.py"
-    app_py.write_text(app_py.read_text().replace(
-        'QueueStack(app, "Minimal-Staging",\n           env=cdk.Environment(account="111111111111"',
-        'QueueStack(app, "Minimal-Staging",\n           env=cdk.Environment(account="222222222222"'))
-    assert "222222222222\", region=\"us-east-1\"))\nQueueStack(app, \"Minimal-Production\"" in app_py.read_text()
+    app_py.write_text(app_py.read_text().replace("app.synth()", 'raise ValueError("queue name clash")\napp.synth()'))
     assert git(repo, "add", ".", env=env).returncode == 0
-    failing = git(repo, "commit", "-m", "move staging", env=env)
+    failing = git(repo, "commit", "-m", "break the app", env=env)
     output = failing.stdout + failing.stderr
     assert failing.returncode != 0, output
-    assert "Failed" in output and "staging: NO-GO" in output and "CDKC-ENV-ACCOUNT" in output
+    assert "Failed" in output and "staging: NO-GO" in output and "production: NO-GO" in output
+    assert "CDK-SYNTH-FAILED" in output and "queue name clash" in output
     assert git(repo, "rev-list", "--count", "HEAD", env=env).stdout.strip() == "1"  # the commit did not land
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,3 +54,20 @@ def check_snapshot(name: str, actual: str) -> None:
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, (f"{name} differs from its snapshot; if the change is intended, "
                                 "rerun with UPDATE_SNAPSHOTS=1 and review the diff")
+
+
+# Both environments synthesize the same way (no account binding), so one synth serves both; the pre-commit
+# and GitHub-example tests use the same app content and so share that synth in the cache.
+MINIMAL_CONFIG = """[environments.staging]
+stacks = ["Minimal-Staging"]
+
+[environments.production]
+stacks = ["Minimal-Production"]
+"""
+
+
+def minimal_app(destination: Path) -> Path:
+    """fixtures/apps/minimal with a cdkcheck.toml naming both environments."""
+    shutil.copytree(REPO / "fixtures" / "apps" / "minimal", destination)
+    (destination / "cdkcheck.toml").write_text(MINIMAL_CONFIG)
+    return destination
