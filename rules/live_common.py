@@ -6,7 +6,7 @@ account: facts from another account would answer the wrong question.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator
 
 from cdkcheck.facts import CallerIdentity, FactUnavailable
 from cdkcheck.intrinsics import Unknown, as_number, env_for_stack, resolve_property, resource_exists
@@ -64,7 +64,3 @@ def resources_of(ctx: RuleContext, types: Iterable[str], *, new_only: bool = Fal
             if resource_exists(resource, stack.template, env_for_stack(stack)) is False:
                 continue
             yield stack, resource
-
-
-def stack_names(stacks: Sequence[Stack]) -> list[str]:
-    return [s.stack_name for s in stacks if not s.is_nested]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator
 
 from cdkcheck.facts import FactUnavailable
 from cdkcheck.intrinsics import env_for_stack, resolve_availability_zone

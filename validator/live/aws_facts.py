@@ -413,7 +413,7 @@ class BotoAccountFacts:
 
 def _count(service: str, operation: str, key: str, keep: Callable[[dict], bool] = lambda item: True,
            **params: Any) -> Callable[[BotoAccountFacts], UsageFacts]:
-    def counter(facts: BotoAccountFacts, metric: str = "") -> UsageFacts:
+    def counter(facts: BotoAccountFacts) -> UsageFacts:
         items = facts._all(service, operation, key, **params)
         return UsageFacts(metric="", value=float(sum(1 for i in items if keep(i))),
                           source=f"{service}.{operation}")
