@@ -14,10 +14,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-# Synthesizes the courtcase app for both environments and prints the verdicts.
+# Synthesizes the courtcase app for both environments and prints the verdicts, then replays
+# recorded account facts for a live-style production verdict (no AWS account needed).
 # NO-GO (exit 1) is the expected answer for production, so only exits > 1 fail the demo.
+export PATH := $(abspath $(BIN)):$(PATH)
 demo: install
+	@echo "== cdkcheck staging production --app fixtures/apps/courtcase --offline"
 	@$(BIN)/cdkcheck staging production --app fixtures/apps/courtcase --offline; \
+	  rc=$$?; echo "cdkcheck exit code: $$rc"; test $$rc -le 1
+	@echo
+	@echo "== cdkcheck production --app fixtures/apps/courtcase --facts fixtures/facts/courtcase-production.json"
+	@$(BIN)/cdkcheck production --app fixtures/apps/courtcase --facts fixtures/facts/courtcase-production.json; \
 	  rc=$$?; echo "cdkcheck exit code: $$rc"; test $$rc -le 1
 
 test: install
