@@ -72,6 +72,15 @@ def test_junit_has_a_case_per_check_per_stack():
     assert (root.get("failures"), root.get("errors"), root.get("skipped")) == ("2", "1", "1")
 
 
+def test_junit_stays_well_formed_with_control_characters_in_a_message():
+    run = sample_run()
+    staging = run.environments[0]
+    coloured = replace(staging.findings[1], message="\x1b[31mred\x1b[0m and a NUL \x00")
+    text = render("junit", RunResult((replace(staging, findings=(coloured,)),)))
+    failure = ET.fromstring(text).find(".//failure")
+    assert "red" in failure.text and "\x1b" not in text and "\x00" not in text
+
+
 def test_markdown_escapes_table_cells():
     text = render("markdown", sample_run(), path_prefix="infra")
     assert "second line \\| with pipe" in text and "<br>" in text

@@ -9,11 +9,16 @@ same run, same bytes.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from xml.etree import ElementTree as ET
 
 from cdkcheck.model import CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult
 from cdkcheck.reporters.presentation import ENVIRONMENT_LEVEL, check_of, status_word, where
+
+
+# Characters XML 1.0 cannot hold even escaped (terminal colour codes in a tool's message, for one).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def render_junit(run: RunResult) -> str:
@@ -27,7 +32,8 @@ def render_junit(run: RunResult) -> str:
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = _XML_INVALID.sub("\ufffd", ET.tostring(root, encoding="unicode"))
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
 
 
 def _suite(e: EnvironmentResult) -> ET.Element:
