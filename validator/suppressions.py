@@ -32,7 +32,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from cdkcheck.config import Config, EnvironmentConfig, SuppressionRule
+from cdkcheck.config import Config, EnvironmentConfig
 from cdkcheck.model import Assembly, Finding, Severity, Source, SourceLocation, Stack, Suppression
 
 METADATA_KEY = "cdkcheck:suppress"
