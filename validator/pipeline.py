@@ -20,6 +20,7 @@ from cdkcheck.model import (
     SourceLocation, Stack,
 )
 from cdkcheck.policy import apply_policy
+from cdkcheck.redact import redact_result, secret_values
 from cdkcheck.rule_engine import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 from cdkcheck.selection import select_stacks
@@ -130,7 +131,8 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Pa
                facts_factory: FactsFactory, rules, progress: Progress) -> EnvironmentResult:
     environment = p.environment
     if p.assembly is None:
-        return _synth_failed(environment, p.synth, options.app_dir)
+        # The app's stderr tail can hold anything from the environment.
+        return redact_result(_synth_failed(environment, p.synth, options.app_dir), secret_values(()))
 
     where = str(config.file) if config.file else None
     stacks = select_stacks(p.assembly, environment, options.stack_globs, where=where)
@@ -187,7 +189,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Pa
     details = {"deploy_estimate": estimate.summary(), "deploy_estimate_minutes": estimate.as_evidence()}
     if p.synth is not None:
         details["synth"] = {"cached": p.synth.cached, "seconds": round(p.synth.seconds, 2)}
-    return EnvironmentResult(
+    return redact_result(EnvironmentResult(
         name=environment.name,
         verdict=decide(findings, outcomes),
         stacks=tuple(s.display_name for s in stacks),
@@ -196,7 +198,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Pa
         region=region,
         account=account,
         details=details,
-    )
+    ), secret_values(stacks))
 
 
 def _open_facts(environment: EnvironmentConfig, region: str | None, options: RunOptions,

@@ -3,18 +3,21 @@
 Each corpus directory holds the input files and a case.toml with its one expectation:
 `args` for cdkcheck (run inside a copy of the directory), `exit_code`, and the fragments
 that must appear: `file` and `message` (and `hint`) on stderr for errors, `output` on
-stdout for findings. Never a traceback, unless --debug asks for one.
+stdout for verdicts and findings. Never a traceback, unless --debug asks for one. A few
+odd but valid inputs (YAML, reference cycles, unicode paths, symlinks) are here too:
+they must reach a verdict like any other template.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 import tomllib
 
 import pytest
 
-from conftest import CORPUS, run_cdkcheck
+from robust_cli import CORPUS, run_cdkcheck
 
 CASES = sorted(p for p in CORPUS.iterdir() if (p / "case.toml").is_file())
 
@@ -47,12 +50,18 @@ def test_every_case_declares_one_expectation():
     for directory in CASES:
         case = load_case(directory)
         assert case["about"] and case["args"], directory.name
-        assert case["exit_code"] in (1, 2, 3), directory.name
+        assert case["exit_code"] in (0, 1, 2, 3), directory.name
         assert ("message" in case) == (case["exit_code"] == 2), directory.name
         assert ("output" in case) == (case["exit_code"] != 2), directory.name
 
 
-@pytest.mark.parametrize("directory", CASES, ids=[p.name for p in CASES])
+def _param(directory):
+    # Cases that get as far as cfn-lint and checkov take seconds each.
+    marks = [pytest.mark.slow] if load_case(directory).get("slow") else []
+    return pytest.param(directory, id=directory.name, marks=marks)
+
+
+@pytest.mark.parametrize("directory", [_param(p) for p in CASES])
 def test_bad_input(directory, tmp_path):
     case = load_case(directory)
     workdir = copy_case(directory, tmp_path)
@@ -78,3 +87,60 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(directory, tmp_path):
     assert "Traceback (most recent call last)" in run.stderr, run.stderr
     assert case["message"] in run.stderr
     assert run.code == 2
+
+
+# ---------------------------------------------------------------- generated: too big to keep in the repository
+
+# CloudFormation refuses a template over 1,000,000 bytes from S3, where CDK puts every template
+# (cfn-lint's LIMITS["template"]["body"]; the 51,200-byte limit is for TemplateBody sent inline).
+S3_TEMPLATE_LIMIT = 1_000_000
+
+
+def sized_assembly(directory, size: int):
+    """An assembly whose one template is exactly `size` bytes, in under 500 resources (another limit)."""
+    directory.mkdir(parents=True)
+    value_length = 3500  # standard SSM parameters hold up to 4 KB
+    resources = {}
+    body = {"Resources": resources}
+    while len(json.dumps(body, indent=1)) < size - 2500:
+        resources[f"Setting{len(resources):03d}"] = {
+            "Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "v" * value_length}}
+    resources["Padding"] = {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": ""}}
+    resources["Padding"]["Properties"]["Value"] = "p" * (size - len(json.dumps(body, indent=1)))
+    text = json.dumps(body, indent=1)
+    assert len(text.encode()) == size and len(resources) < 500
+    (directory / "Staging.template.json").write_text(text)
+    manifest = {"version": "36.0.0", "artifacts": {"Staging": {
+        "type": "aws:cloudformation:stack", "environment": "aws://111111111111/us-east-1",
+        "properties": {"templateFile": "Staging.template.json",
+                       "stackTemplateAssetObjectUrl": "s3://cdk-assets/Staging.template.json"}}}}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    return directory
+
+
+@pytest.mark.slow
+def test_template_just_under_the_size_limit_gets_a_verdict_in_bounded_time(tmp_path):
+    sized_assembly(tmp_path / "cdk.out", S3_TEMPLATE_LIMIT - 1000)
+    started = time.monotonic()
+    run = run_cdkcheck("staging", "--assembly", "cdk.out", "--offline", "--format", "json", cwd=tmp_path,
+                       timeout=300)
+    assert run.code in (0, 1), run.stderr
+    assert "Traceback" not in run.output
+    report = json.loads(run.stdout)
+    rule_ids = {f["rule_id"] for e in report["environments"] for f in e["findings"]}
+    assert "E1002" not in rule_ids  # under the limit: no size complaint
+    assert time.monotonic() - started < 300
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="cfn-lint's template size rule E1002 only measures a file it is given by name; "
+                                       "validator/analyzers/cfn_lint.py lints the parsed body, so an over-limit "
+                                       "template passes (reported for the analyzer to check the size itself)")
+def test_template_over_the_size_limit_is_blocked(tmp_path):
+    sized_assembly(tmp_path / "cdk.out", S3_TEMPLATE_LIMIT + 50_000)
+    run = run_cdkcheck("staging", "--assembly", "cdk.out", "--offline", "--format", "json", cwd=tmp_path,
+                       timeout=300)
+    assert "Traceback" not in run.output
+    report = json.loads(run.stdout)
+    blocking = [f for e in report["environments"] for f in e["findings"] if f["blocking"]]
+    assert run.code == 1 and any("size" in f["message"].lower() for f in blocking), blocking

@@ -1,4 +1,4 @@
-"""Helpers for the robustness suite: run the real `cdkcheck` executable and look at what it left behind."""
+"""Run the real `cdkcheck` executable as a user would, for the robustness suite."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -37,7 +35,3 @@ def run_cdkcheck(*args: str, cwd: Path, env: dict | None = None, timeout: float 
     return CliRun(tuple(args), completed.returncode, completed.stdout.decode("utf-8", "replace"),
                   completed.stderr.decode("utf-8", "replace"))
 
-
-@pytest.fixture
-def cdkcheck():
-    return run_cdkcheck
