@@ -50,6 +50,12 @@ def repo(tmp_path, synth_cache) -> tuple[Path, dict]:
     return repo, env
 
 
+def test_hook_manifest_is_valid_for_pre_commit():
+    result = subprocess.run([str(BIN / "pre-commit"), "validate-manifest", str(REPO / ".pre-commit-hooks.yaml")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_hook_is_offline_and_checks_every_configured_environment():
     for hook_id in ("cdkcheck", "cdkcheck-system"):
         hook = hook_definition(hook_id)
