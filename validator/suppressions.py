@@ -11,9 +11,10 @@ They come from three places:
   covers that resource;
 - CDK's own acknowledgements, `Validations.of(scope).acknowledge(Acknowledgment(
   id="cdkcheck::CDKC-R4", reason=...))`, recorded as `aws:cdk:acknowledged-rules`
-  metadata. `cfn-lint::` and `checkov::` ids name those tools' rules; `Annotation::`
-  acknowledgements CDK applies itself (it drops the warning), so they are listed
-  as suppressed entries for the audit trail.
+  metadata. `cfn-lint::` and `checkov::` ids name those tools' rules. CDK applies
+  `Annotation::` acknowledgements itself by dropping the warning, so those are
+  listed as suppressed entries for the audit trail; acknowledged plugin
+  violations come from validation-report.json's suppressedViolations.
 
 A suppressed finding stays in every report, marked with its Suppression, and
 never blocks. Nothing silently disappears: an expired suppression stops applying
@@ -44,6 +45,7 @@ INVALID = "CDKC-SUPPRESSION-INVALID"
 # Acknowledgement namespaces cdkcheck applies, and the finding source each is limited to (None: any).
 ACK_NAMESPACES: Mapping[str, Source | None] = {"cdkcheck": None, "cfn-lint": Source.CFN_LINT,
                                                "checkov": Source.CHECKOV}
+ANNOTATION_NAMESPACE = "Annotation"
 _HEADER = re.compile(r"^\s*\[\[\s*(?:tool\.cdkcheck\.)?suppressions\s*\]\]", re.MULTILINE)
 
 
@@ -254,8 +256,9 @@ def _acknowledgement_records(stacks: Sequence[Stack], assembly: Assembly | None,
         if entry_type != ACKNOWLEDGED_KEY or not isinstance(data, dict) or stack_name not in selected:
             continue
         for ack_id, reason in sorted(data.items()):
-            namespace = str(ack_id).partition("::")[0]
-            if namespace in ACK_NAMESPACES or (str(ack_id), path) in present:
+            # Plugin acknowledgements show up in validation-report.json when the violation happened;
+            # only annotation warnings vanish without a trace.
+            if str(ack_id).partition("::")[0] != ANNOTATION_NAMESPACE or (str(ack_id), path) in present:
                 continue
             records.append(Finding(
                 rule_id=str(ack_id),

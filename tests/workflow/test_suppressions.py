@@ -192,6 +192,7 @@ def test_cdk_acknowledgements_suppress_cdkcheck_ids_and_are_listed(tmp_path):
         "cdkcheck::CDKC-R4": "restored from a snapshot of this exact size",
         "checkov::CKV_AWS_16": "encrypted by the snapshot it restores from",
         "Annotation::@aws-cdk/aws-rds:noBackups": "backups are taken by AWS Backup",
+        "CloudFormation-Validate::W3010": "no violation reported: nothing to list",
     }}
     findings = [finding(), finding(rule_id="CKV_AWS_16", source=Source.CDKCHECK)]
     out = in_code(tmp_path, findings, construct_metadata={"/Shop-Staging/Db": [acknowledged]})
