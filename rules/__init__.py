@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cdkcheck.rules import capacity_default_quotas, deploy_duration, vpc_subnet_capacity, vpc_subnet_cidr
+from cdkcheck.rules import cfn_template_limits
 from cdkcheck.rules import rds_iops
 from cdkcheck.rules import rds_parameter_group_family
 from cdkcheck.rules import rds_storage_range
@@ -22,6 +23,7 @@ from cdkcheck.ruleset import Rule
 # Explicit registry: adding a rule is its module plus one line here.
 ALL_RULES: tuple[Rule, ...] = (
     deploy_duration.RULE,
+    cfn_template_limits.RULE,
     vpc_subnet_capacity.RULE,
     vpc_subnet_cidr.RULE,
     capacity_default_quotas.RULE,

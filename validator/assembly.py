@@ -169,7 +169,8 @@ def load_template(path: Path) -> Template:
             raise AssemblyError(f"resource '{logical_id}' has no Type", file=str(path),
                                 hint="every resource needs a \"Type\" string such as AWS::S3::Bucket")
         resources[logical_id] = _resource(logical_id, spec)
-    return Template(path=path, body=body, resources=resources, sha256=hashlib.sha256(raw).hexdigest())
+    return Template(path=path, body=body, resources=resources, sha256=hashlib.sha256(raw).hexdigest(),
+                    size_bytes=len(raw))
 
 
 def _parse_template_text(raw: bytes, path: Path) -> dict:

@@ -67,6 +67,7 @@ class Template:
     body: Mapping[str, Any]
     resources: Mapping[str, Resource]
     sha256: str
+    size_bytes: int = 0  # as written: CloudFormation limits the uploaded file's size
 
     @property
     def parameters(self) -> Mapping[str, Any]:

@@ -133,9 +133,6 @@ def test_template_just_under_the_size_limit_gets_a_verdict_in_bounded_time(tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="cfn-lint's template size rule E1002 only measures a file it is given by name; "
-                                       "validator/analyzers/cfn_lint.py lints the parsed body, so an over-limit "
-                                       "template passes (reported for the analyzer to check the size itself)")
 def test_template_over_the_size_limit_is_blocked(tmp_path):
     sized_assembly(tmp_path / "cdk.out", S3_TEMPLATE_LIMIT + 50_000)
     run = run_cdkcheck("staging", "--assembly", "cdk.out", "--offline", "--format", "json", cwd=tmp_path,
