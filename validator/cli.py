@@ -283,7 +283,22 @@ def _snapshot(environments, *, output, app_dir, assembly, config, stack, quiet) 
 
 
 def main() -> None:
+    _terminate_like_interrupt()
     app()
+
+
+def _terminate_like_interrupt() -> None:
+    """A CI timeout sends SIGTERM: clean up as for Ctrl-C (stop the synth, write no report), not just die."""
+    import signal
+
+    def interrupt(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (cdkcheck embedded in another program): leave signals alone
+        pass
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import json
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -99,21 +100,27 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
                          sort_keys=True)
         jobs.setdefault(key, []).append(p)
     progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})")
+    stop = threading.Event()
     with futures.ThreadPoolExecutor(max_workers=min(len(jobs), 2) or 1) as pool:
         submitted = {
-            pool.submit(_synth_one, app, group[0].environment, options, cache_root): group
+            pool.submit(_synth_one, app, group[0].environment, options, cache_root, stop): group
             for group in jobs.values()
         }
-        for future in futures.as_completed(submitted):
-            outcome: SynthOutcome = future.result()
-            for p in submitted[future]:
-                p.synth = outcome
-                if outcome.assembly_dir is not None:
-                    p.assembly = load_assembly(outcome.assembly_dir)
+        try:
+            for future in futures.as_completed(submitted):
+                outcome: SynthOutcome = future.result()
+                for p in submitted[future]:
+                    p.synth = outcome
+                    if outcome.assembly_dir is not None:
+                        p.assembly = load_assembly(outcome.assembly_dir)
+        except BaseException:  # Ctrl-C, SIGTERM, a bad assembly: stop the apps still synthesizing first
+            stop.set()
+            raise
     return prepared
 
 
-def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions, cache_root: Path) -> SynthOutcome:
+def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions, cache_root: Path,
+               stop: threading.Event | None = None) -> SynthOutcome:
     return synthesize(
         app,
         extra_context=environment.context,
@@ -121,6 +128,7 @@ def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions,
         cache_root=cache_root,
         timeout=options.synth_timeout or environment.synth_timeout,
         use_cache=options.use_cache,
+        stop=stop,
     )
 
 

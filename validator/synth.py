@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ IGNORED_DIRS = frozenset({
 MAX_HASHED_FILE_BYTES = 8 * 1024 * 1024
 STDERR_TAIL_LINES = 25
 CACHE_ENTRIES_KEPT = 12
+STOP_POLL_SECONDS = 0.25
 CACHE_FORMAT = "2"  # 2: assemblies hold cdkcheck-sources.json
 
 # What the toolkit always passes: construct paths in templates, no version-reporting noise.
@@ -99,18 +101,21 @@ def synthesize(
     cache_root: Path,
     timeout: float,
     use_cache: bool = True,
+    stop: threading.Event | None = None,
 ) -> SynthOutcome:
+    """`stop`, once set (Ctrl-C or SIGTERM on the main thread), kills the app and ends the synth."""
     context = {**app.context, **TOOLKIT_CONTEXT, **extra_context}
     key = synth_cache_key(app, context, extra_env)
     final = cache_root / "synth" / key
     if use_cache and (final / "manifest.json").is_file():
+        _touch(final)
         return SynthOutcome(assembly_dir=final, cached=True, seconds=0.0, env=dict(extra_env))
 
     (cache_root / "synth").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{key[:12]}.", suffix=".partial", dir=cache_root / "synth"))
     started = time.monotonic()
     try:
-        result = _run_app(app, context, extra_env, work, timeout)
+        result = _run_app(app, context, extra_env, work, timeout, stop)
         seconds = time.monotonic() - started
         if result is not None:
             failure, timed_out = result
@@ -127,7 +132,7 @@ def synthesize(
 
 
 def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, str], outdir: Path,
-             timeout: float) -> tuple[str, bool] | None:
+             timeout: float, stop: threading.Event | None = None) -> tuple[str, bool] | None:
     """Runs the app; None on success, else (error text, timed out)."""
     env = dict(os.environ)
     env.update(extra_env)
@@ -139,16 +144,27 @@ def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, st
     env.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
     # Python apps record where their code creates each construct (cdkcheck-sources.json in the assembly).
     env.update(recorder_environment(app.directory, outdir.parent, env))
+    if stop is not None and stop.is_set():
+        return "not started: cdkcheck is stopping", False
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(app.command, shell=True, cwd=app.directory, env=env, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=err, start_new_session=True)
+        deadline = time.monotonic() + timeout
         try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return (f"the app did not finish within {timeout:g} s and was stopped "
-                    f"(raise synth_timeout in the config if it is just slow)\n{_tail(err)}".rstrip(), True)
-        except BaseException:  # Ctrl-C: leave no orphaned synth behind
+            # In short waits: this runs in a worker thread, where an interrupt arrives only as `stop`.
+            while proc.poll() is None:
+                if stop is not None and stop.is_set():
+                    _kill_group(proc)
+                    return "stopped: cdkcheck was interrupted", False
+                if time.monotonic() >= deadline:
+                    _kill_group(proc)
+                    return (f"the app did not finish within {timeout:g} s and was stopped "
+                            f"(raise synth_timeout in the config if it is just slow)\n{_tail(err)}".rstrip(), True)
+                try:
+                    proc.wait(timeout=min(STOP_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
+                except subprocess.TimeoutExpired:
+                    pass
+        except BaseException:  # Ctrl-C on the main thread: leave no orphaned synth behind
             _kill_group(proc)
             raise
         if proc.returncode != 0:
@@ -233,15 +249,46 @@ def _publish(work: Path, final: Path) -> None:
     """Move a finished assembly into place atomically; a concurrent run may have won the race."""
     try:
         os.rename(work, final)
+        return
     except OSError:
-        pass  # `final` exists: the other run's assembly is identical, ours is cleaned up
+        if (final / "manifest.json").is_file():
+            return  # the other run's assembly is identical, ours is cleaned up
+    # An entry without its manifest (deleted by hand, or by an older cdkcheck killed mid-prune): replace it.
+    _remove_entry(final)
+    try:
+        os.rename(work, final)
+    except OSError:
+        pass
 
 
 def _prune(synth_root: Path) -> None:
-    entries = sorted((p for p in synth_root.iterdir() if p.is_dir() and "." not in p.name),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in entries[CACHE_ENTRIES_KEPT:]:
-        shutil.rmtree(stale, ignore_errors=True)
+    entries = []
+    for entry in synth_root.iterdir():
+        try:
+            if entry.is_dir() and "." not in entry.name:
+                entries.append((entry.stat().st_mtime, entry))
+        except OSError:
+            continue  # removed by a concurrent run meanwhile
+    for _, stale in sorted(entries, reverse=True)[CACHE_ENTRIES_KEPT:]:
+        _remove_entry(stale)
+
+
+def _remove_entry(entry: Path) -> None:
+    """Renamed out of the cache's namespace first: an interrupted delete never leaves a half entry behind."""
+    doomed = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.deleting")
+    try:
+        os.rename(entry, doomed)
+    except OSError:
+        return  # already gone, or another run is removing it
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _touch(entry: Path) -> None:
+    """A cache hit is a use: pruning keeps the most recently used entries."""
+    try:
+        os.utime(entry)
+    except OSError:
+        pass
 
 
 def _read_json_object(path: Path) -> dict:
