@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator
 
-from cdkcheck.capacity import SubnetCapacity, environment_zones, subnet_capacity
+from cdkcheck.capacity import environment_zones, judge_subnet, subnet_capacity
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck.rules.live_common import deployed_logical_ids, require_account
@@ -77,28 +77,7 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
                             evidence={"subnet": subnet.subnet.subnet_id})
             continue
         subnet = replace(subnet, cidr_block=facts.cidr_block, availability_zone=facts.availability_zone)
-        yield from _judge(stack, first.logical_id, subnet, headroom)
-
-
-def _judge(stack, logical_id: str, subnet: SubnetCapacity, headroom: int) -> Iterator[Outcome]:
-    evidence = subnet.as_evidence()
-    if subnet.capacity is None:
-        yield Undetermined(stack, logical_id, f"{subnet.subnet}: {subnet.capacity_source}")
-    elif subnet.total > subnet.capacity:
-        if subnet.certain_total <= subnet.capacity:
-            conditions = sorted({d.condition for d in subnet.demands if d.condition})
-            yield Undetermined(stack, logical_id, f"fits unless resources under condition(s) {', '.join(conditions)} "
-                                                  f"are created: {subnet.arithmetic()}")
-            return
-        yield Violation(stack=stack, logical_id=logical_id,
-                        message=f"existing subnet {subnet.label} has {subnet.capacity} free addresses but the "
-                                f"stacks need {subnet.total}: {subnet.arithmetic()}",
-                        evidence=evidence)
-    elif subnet.headroom is not None and subnet.headroom < headroom:
-        yield Violation(stack=stack, logical_id=logical_id,
-                        message=f"existing subnet {subnet.label} would keep only {subnet.headroom} free addresses, "
-                                f"below free_ip_headroom {headroom}: {subnet.arithmetic()}",
-                        evidence={**evidence, "free_ip_headroom": headroom}, severity=Severity.WARNING)
+        yield from judge_subnet(subnet, stack, first.logical_id, headroom=headroom)
 
 
 RULE = Rule(meta=META, evaluate=evaluate, default_options=DEFAULT_OPTIONS)

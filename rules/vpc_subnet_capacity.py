@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.capacity import CapacityReport, Placement, environment_zones, subnet_capacity
+from cdkcheck.capacity import CapacityReport, Placement, environment_zones, judge_subnet, subnet_capacity
 from cdkcheck.intrinsics import AzSlot, resolve_property
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
@@ -63,35 +63,8 @@ def _capacity(ctx: RuleContext, report: CapacityReport) -> Iterator[Outcome]:
     for subnet in report.subnets:
         if subnet.subnet.existing or not subnet.demands:
             continue
-        stack = stacks[subnet.subnet.stack]
-        logical_id = subnet.subnet.logical_id
-        evidence = subnet.as_evidence()
-        if subnet.capacity is None:
-            yield Undetermined(stack, logical_id, f"{subnet.total} addresses needed, but the {subnet.capacity_source}")
-        elif subnet.total > subnet.capacity:
-            if subnet.certain_total <= subnet.capacity:
-                conditions = sorted({d.condition for d in subnet.demands if d.condition})
-                yield Undetermined(stack, logical_id, f"fits unless resources under condition(s) "
-                                                      f"{', '.join(conditions)} are created: {subnet.arithmetic()}")
-                continue
-            yield Violation(
-                stack=stack,
-                logical_id=logical_id,
-                message=(f"subnet {subnet.label} needs room for {subnet.total} addresses but has "
-                         f"{subnet.capacity}: {subnet.arithmetic()}"),
-                evidence=evidence,
-                property_path="Properties.CidrBlock",
-            )
-        elif subnet.headroom is not None and subnet.headroom < wanted_headroom:
-            yield Violation(
-                stack=stack,
-                logical_id=logical_id,
-                message=(f"subnet {subnet.label} would keep only {subnet.headroom} free addresses, "
-                         f"below free_ip_headroom {wanted_headroom}: {subnet.arithmetic()}"),
-                evidence={**evidence, "free_ip_headroom": wanted_headroom},
-                property_path="Properties.CidrBlock",
-                severity=Severity.WARNING,
-            )
+        yield from judge_subnet(subnet, stacks[subnet.subnet.stack], subnet.subnet.logical_id,
+                                headroom=wanted_headroom, property_path="Properties.CidrBlock")
 
 
 def _unplaced(ctx: RuleContext, report: CapacityReport) -> Iterator[Outcome]:

@@ -37,7 +37,8 @@ from cdkcheck.intrinsics import (
     AzSlot, ResolutionEnv, ResourceRef, Unknown, as_bool, as_number, env_for_stack, resolve,
     resolve_availability_zone, resolve_property, resource_exists,
 )
-from cdkcheck.model import Resource, Stack
+from cdkcheck.model import Resource, Severity, Stack
+from cdkcheck.ruleset import Undetermined, Violation
 
 AWS_RESERVED_PER_SUBNET = 5
 OPENSEARCH_IPS_PER_DATA_NODE = 3
@@ -681,3 +682,35 @@ def environment_zones(facts: Any) -> tuple[str, ...] | None:
     return tuple(zones) if zones else None
 
 
+
+
+def judge_subnet(subnet: SubnetCapacity, stack: Stack | None, logical_id: str | None, *, headroom: int,
+                 property_path: str | None = None):
+    """Outcomes for one subnet: over capacity, under the wanted headroom, or undecidable.
+
+    Shared by the template rule (subnets the stacks create) and the live rule (existing
+    subnets), so both judge the same arithmetic the same way.
+    """
+    existing = subnet.subnet.existing
+    evidence = subnet.as_evidence()
+    if subnet.capacity is None:
+        yield Undetermined(stack, logical_id, f"{subnet.total} addresses needed, but the {subnet.capacity_source}")
+        return
+    if subnet.total > subnet.capacity:
+        if subnet.certain_total <= subnet.capacity:
+            conditions = ", ".join(sorted({d.condition for d in subnet.demands if d.condition}))
+            yield Undetermined(stack, logical_id, f"fits unless resources under condition(s) {conditions} "
+                                                  f"are created: {subnet.arithmetic()}")
+            return
+        message = (f"existing subnet {subnet.label} has {subnet.capacity} free addresses but the stacks need "
+                   f"{subnet.total}" if existing else
+                   f"subnet {subnet.label} needs room for {subnet.total} addresses but has {subnet.capacity}")
+        yield Violation(stack=stack, logical_id=logical_id, message=f"{message}: {subnet.arithmetic()}",
+                        evidence=evidence, property_path=property_path)
+    elif subnet.headroom is not None and subnet.headroom < headroom:
+        kind = "existing subnet" if existing else "subnet"
+        yield Violation(stack=stack, logical_id=logical_id,
+                        message=f"{kind} {subnet.label} would keep only {subnet.headroom} free addresses, "
+                                f"below free_ip_headroom {headroom}: {subnet.arithmetic()}",
+                        evidence={**evidence, "free_ip_headroom": headroom}, property_path=property_path,
+                        severity=Severity.WARNING)
