@@ -44,9 +44,13 @@ def _environment(e: EnvironmentResult, style: _Style, verbose: bool) -> str:
     unknown = [c for c in e.checks if c.status is CheckStatus.UNKNOWN]
     if unknown:
         lines.append(style(f"  could not check ({len(unknown)}):", "yellow"))
+        # One line per distinct reason: a missing credential should not be repeated per check.
+        by_reason: dict[tuple[str, bool], list[str]] = {}
         for c in unknown:
-            req = "required" if c.required else "advisory"
-            lines.append(f"    ? {c.check}{' [' + c.stack + ']' if c.stack else ''} ({req}): {c.reason}")
+            by_reason.setdefault((c.reason, c.required), []).append(c.check + (f" [{c.stack}]" if c.stack else ""))
+        for (reason, required), checks in by_reason.items():
+            names = ", ".join(checks[:6]) + (f" +{len(checks) - 6} more" if len(checks) > 6 else "")
+            lines.append(f"    ? {names} ({'required' if required else 'advisory'}): {reason}")
     estimate = e.details.get("deploy_estimate") if e.details else None
     if estimate:
         lines.append(f"  {estimate}")
