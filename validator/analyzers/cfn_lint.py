@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from importlib import metadata
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from cdkcheck.analyzers import AnalyzerReport, analyzer_failed, bind_to_stack
 from cdkcheck.analyzers.cache import CacheKey, ResultCache
 from cdkcheck.model import CheckOutcome, CheckStatus, Finding, Severity, Source, SourceLocation, Stack, Template
+
+if TYPE_CHECKING:
+    from cdkcheck.analyzers.cfn_lint_pool import LintPool
 
 CHECK = "cfn-lint"
 DEFAULT_REGION = "us-east-1"
@@ -51,10 +54,12 @@ def run_cfn_lint(
     region: str | None,
     ignore: Sequence[str] = (),
     cache: ResultCache | None = None,
+    pool: "LintPool | None" = None,
 ) -> AnalyzerReport:
     """Lint every stack's template (nested stacks included); never raises.
 
-    `ignore` adds rule ids (or prefixes such as "W30") to CDK_NOISE_RULES.
+    `ignore` adds rule ids (or prefixes such as "W30") to CDK_NOISE_RULES. With a `pool`, templates
+    are linted in parallel in its worker processes; without one, here, one after the other.
     """
     version = _installed_version()
     if version is None:
@@ -76,19 +81,19 @@ def run_cfn_lint(
     notes: list[str] = []
     if pending:
         try:
-            linters = _Linters(ignored)
+            linters = pool.linters(ignored) if pool is not None else _Linters(ignored)
         except Exception as exc:  # cfn-lint broken or incompatible: nothing can be linted
             waiting = [s for group in pending.values() for s in group]
             return _could_not_run(f"cfn-lint failed to start: {_describe(exc)}", waiting, findings)
-        for (_, lint_region), group in pending.items():
+        answers = linters.lint_all([(group[0].template, lint_region) for (_, lint_region), group in pending.items()])
+        for ((_, lint_region), group), answer in zip(pending.items(), answers):
             template = group[0].template
-            try:
-                used_region, relative = linters.lint(template, lint_region)
-            except Exception as exc:  # one template must not cost the others their results
-                failures.append(f"{template.path.name}: {_describe(exc)}")
-                findings.extend(analyzer_failed(CHECK, f"template {template.path}", _describe(exc),
+            if isinstance(answer, Exception):  # one template must not cost the others their results
+                failures.append(f"{template.path.name}: {_describe(answer)}")
+                findings.extend(analyzer_failed(CHECK, f"template {template.path}", _describe(answer),
                                                 stack=s.display_name) for s in group)
                 continue
+            used_region, relative = answer
             if used_region != lint_region:
                 notes.append(f"cfn-lint {version} does not know region {lint_region}; "
                              f"linted against {used_region}")
@@ -121,12 +126,30 @@ class _Linters:
         self._known_regions = frozenset(REGIONS)
         self._runners: dict[str, Any] = {}
 
-    def lint(self, template: Template, region: str) -> tuple[str, list[Finding]]:
+    def lint_all(self, jobs: Sequence[tuple[Template, str]]) -> list[tuple[str, list[Finding]] | Exception]:
+        """Each (template, region) linted in turn: (region used, findings), or the exception it raised."""
+        answers: list[tuple[str, list[Finding]] | Exception] = []
+        for template, region in jobs:
+            try:
+                answers.append(self.lint(template, region))
+            except Exception as exc:
+                answers.append(exc)
+        return answers
+
+    def prepare(self, region: str) -> None:
+        """Build the runner for `region` now, before any template needs it."""
+        self._runner(region)
+
+    def _runner(self, region: str) -> tuple[str, Any]:
         if region not in self._known_regions:
             region = DEFAULT_REGION  # a region newer than this cfn-lint: its rules still mostly apply
         runner = self._runners.get(region)
         if runner is None:
             runner = self._runners[region] = self._runner_class(self._make_config(region))
+        return region, runner
+
+    def lint(self, template: Template, region: str) -> tuple[str, list[Finding]]:
+        region, runner = self._runner(region)
         # The file's own text, so line numbers point into the file users can open.
         text = template.path.read_text(encoding="utf-8")
         body, decode_errors = self._decode(text)
