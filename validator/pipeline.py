@@ -1,7 +1,10 @@
 """One environment at a time: synth, select, analyze, apply policy, decide.
 
 The CLI only parses arguments and renders; everything between an app on disk
-and a RunResult happens here, so it can be tested without a terminal.
+and a RunResult happens here, so it can be tested without a terminal. cfn-lint
+and checkov are the exception to "one at a time": they run once for all
+environments, starting with the synth (analyzers/ahead.py), and each
+environment reads their results.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from cdkcheck.analyzers.ahead import AnalysisAhead, AnalysisJob, SharedResults
+from cdkcheck.analyzers.cache import ResultCache
 from cdkcheck.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
+from cdkcheck.errors import CdkcheckError
 from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
 from cdkcheck.model import (
     Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
@@ -67,14 +73,19 @@ def check_environments(
     config = load_config(options.app_dir, options.config_file)
     environments = [config.environment(name) for name in dict.fromkeys(names)]
     cache_root = options.cache_dir or config.cache_dir or default_cache_root()
-    prepared = _prepare_assemblies(environments, options, config, cache_root, progress)
-    if rules is None:
-        from cdkcheck.rules import ALL_RULES as rules
-    if facts_factory is None:
-        from cdkcheck.live import open_account as facts_factory
-    results = [
-        _check_one(p, options, config, cache_root, facts_factory, rules, progress) for p in prepared
-    ]
+    # cfn-lint and checkov run once for every environment's templates, starting as early as they exist.
+    ahead = AnalysisAhead(ResultCache(cache_root / "analyzers") if options.use_cache else None)
+    try:
+        prepared = _prepare_assemblies(environments, options, config, cache_root, progress, ahead)
+        if rules is None:
+            from cdkcheck.rules import ALL_RULES as rules
+        if facts_factory is None:
+            from cdkcheck.live import open_account as facts_factory
+        results = [
+            _check_one(p, options, config, ahead.results, facts_factory, rules, progress) for p in prepared
+        ]
+    finally:
+        ahead.close()
     return RunResult(environments=tuple(results))
 
 
@@ -82,13 +93,14 @@ def check_environments(
 
 
 def _prepare_assemblies(environments, options: RunOptions, config: Config, cache_root: Path,
-                        progress: Progress) -> list[_Prepared]:
+                        progress: Progress, ahead: AnalysisAhead) -> list[_Prepared]:
     prepared = [_Prepared(environment=e) for e in environments]
     if options.assembly_dir is not None:
         progress(f"reading cloud assembly {options.assembly_dir}")
         assembly = load_assembly(options.assembly_dir)
         for p in prepared:
             p.assembly = assembly
+        ahead.submit(_analysis_jobs(assembly, environments, options, config))
         return prepared
 
     app = read_cdk_app(options.app_dir)
@@ -103,16 +115,20 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
     stop = threading.Event()
     with futures.ThreadPoolExecutor(max_workers=min(len(jobs), 2) or 1) as pool:
         submitted = {
-            pool.submit(_synth_one, app, group[0].environment, options, cache_root, stop): group
+            pool.submit(_synth_one, app, group[0].environment, options, cache_root, stop, ahead,
+                        _jobs_for([p.environment for p in group], options, config)): group
             for group in jobs.values()
         }
         try:
             for future in futures.as_completed(submitted):
                 outcome: SynthOutcome = future.result()
-                for p in submitted[future]:
+                group = submitted[future]
+                for p in group:
                     p.synth = outcome
                     if outcome.assembly_dir is not None:
                         p.assembly = load_assembly(outcome.assembly_dir)
+                if group[0].assembly is not None:
+                    ahead.submit(_analysis_jobs(group[0].assembly, [p.environment for p in group], options, config))
         except BaseException:  # Ctrl-C, SIGTERM, a bad assembly: stop the apps still synthesizing first
             stop.set()
             raise
@@ -120,7 +136,14 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
 
 
 def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions, cache_root: Path,
-               stop: threading.Event | None = None) -> SynthOutcome:
+               stop: threading.Event | None = None, ahead: AnalysisAhead | None = None,
+               jobs_for: Callable[[Assembly], list[AnalysisJob]] | None = None) -> SynthOutcome:
+    hooks = {}
+    if ahead is not None and jobs_for is not None:
+        hooks = {  # the analyzers start with the synth and begin on its templates before it exits
+            "on_start": lambda: ahead.warm_up(region=environment.region, cfn_lint_ignore=environment.cfn_lint_ignore),
+            "on_assembly_written": lambda partial: ahead.speculate(partial, jobs_for),
+        }
     return synthesize(
         app,
         extra_context=environment.context,
@@ -129,13 +152,34 @@ def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions,
         timeout=options.synth_timeout or environment.synth_timeout,
         use_cache=options.use_cache,
         stop=stop,
+        **hooks,
     )
+
+
+def _jobs_for(environments: list[EnvironmentConfig], options: RunOptions,
+              config: Config) -> Callable[[Assembly], list[AnalysisJob]]:
+    return lambda assembly: _analysis_jobs(assembly, environments, options, config)
+
+
+def _analysis_jobs(assembly: Assembly, environments: Sequence[EnvironmentConfig], options: RunOptions,
+                   config: Config) -> list[AnalysisJob]:
+    """What each environment's check will hand cfn-lint and checkov (as _check_one selects them)."""
+    where = str(config.file) if config.file else None
+    jobs = []
+    for environment in environments:
+        try:
+            stacks = select_stacks(assembly, environment, options.stack_globs, where=where)
+        except CdkcheckError:  # the environment's own check reports it
+            continue
+        region = environment.region or _common(s.region for s in stacks)
+        jobs.append(AnalysisJob(stacks, region, tuple(environment.cfn_lint_ignore)))
+    return jobs
 
 
 # ------------------------------------------------------------- one environment
 
 
-def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Path,
+def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache: SharedResults,
                facts_factory: FactsFactory, rules, progress: Progress) -> EnvironmentResult:
     environment = p.environment
     if p.assembly is None:
@@ -154,14 +198,12 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, cache_root: Pa
     findings += _binding_findings(environment, stacks)
 
     from cdkcheck.analyzers import cdk as cdk_findings
-    from cdkcheck.analyzers.cache import ResultCache
     from cdkcheck.analyzers.cfn_lint import run_cfn_lint
     from cdkcheck.analyzers.checkov import run_checkov
 
     findings += cdk_findings.annotation_findings(stacks)
     findings += cdk_findings.validation_report_findings(p.assembly, stacks)
 
-    analyzer_cache = ResultCache(cache_root / "analyzers") if options.use_cache else None
     facts, live_outcome = _open_facts(environment, region, options, facts_factory)
     outcomes.append(live_outcome)
     with futures.ThreadPoolExecutor(max_workers=2) as pool:

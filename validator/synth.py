@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from cdkcheck.errors import ConfigError
 from cdkcheck.source_map import recorder_environment
@@ -34,6 +34,8 @@ MAX_HASHED_FILE_BYTES = 8 * 1024 * 1024
 STDERR_TAIL_LINES = 25
 CACHE_ENTRIES_KEPT = 12
 STOP_POLL_SECONDS = 0.25
+# While someone waits for the templates: CDK writes them, then spends seconds in validation plugins.
+ASSEMBLY_POLL_SECONDS = 0.05
 CACHE_FORMAT = "2"  # 2: assemblies hold cdkcheck-sources.json
 
 # What the toolkit always passes: construct paths in templates, no version-reporting noise.
@@ -102,8 +104,17 @@ def synthesize(
     timeout: float,
     use_cache: bool = True,
     stop: threading.Event | None = None,
+    on_start: Callable[[], None] | None = None,
+    on_assembly_written: Callable[[Path], None] | None = None,
 ) -> SynthOutcome:
-    """`stop`, once set (Ctrl-C or SIGTERM on the main thread), kills the app and ends the synth."""
+    """`stop`, once set (Ctrl-C or SIGTERM on the main thread), kills the app and ends the synth.
+
+    `on_start` is called when the app is about to run (not on a cache hit). `on_assembly_written`
+    gets the partial assembly directory as soon as its manifest.json is complete: CDK writes every
+    template before the manifest, then runs its validation plugins (seconds) before the app exits.
+    The directory is moved once the app exits, so a callback copies what it needs. Both callbacks
+    only start work elsewhere; an exception from them is ignored.
+    """
     context = {**app.context, **TOOLKIT_CONTEXT, **extra_context}
     key = synth_cache_key(app, context, extra_env)
     final = cache_root / "synth" / key
@@ -114,8 +125,9 @@ def synthesize(
     (cache_root / "synth").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{key[:12]}.", suffix=".partial", dir=cache_root / "synth"))
     started = time.monotonic()
+    _notify(on_start)
     try:
-        result = _run_app(app, context, extra_env, work, timeout, stop)
+        result = _run_app(app, context, extra_env, work, timeout, stop, on_assembly_written)
         seconds = time.monotonic() - started
         if result is not None:
             failure, timed_out = result
@@ -132,7 +144,8 @@ def synthesize(
 
 
 def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, str], outdir: Path,
-             timeout: float, stop: threading.Event | None = None) -> tuple[str, bool] | None:
+             timeout: float, stop: threading.Event | None = None,
+             on_assembly_written: Callable[[Path], None] | None = None) -> tuple[str, bool] | None:
     """Runs the app; None on success, else (error text, timed out)."""
     env = dict(os.environ)
     env.update(extra_env)
@@ -152,7 +165,11 @@ def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, st
         deadline = time.monotonic() + timeout
         try:
             # In short waits: this runs in a worker thread, where an interrupt arrives only as `stop`.
+            watching = on_assembly_written
             while proc.poll() is None:
+                if watching is not None and _assembly_written(outdir):
+                    _notify(watching, outdir)
+                    watching = None
                 if stop is not None and stop.is_set():
                     _kill_group(proc)
                     return "stopped: cdkcheck was interrupted", False
@@ -160,8 +177,9 @@ def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, st
                     _kill_group(proc)
                     return (f"the app did not finish within {timeout:g} s and was stopped "
                             f"(raise synth_timeout in the config if it is just slow)\n{_tail(err)}".rstrip(), True)
+                poll = STOP_POLL_SECONDS if watching is None else ASSEMBLY_POLL_SECONDS
                 try:
-                    proc.wait(timeout=min(STOP_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
+                    proc.wait(timeout=min(poll, max(deadline - time.monotonic(), 0.0)))
                 except subprocess.TimeoutExpired:
                     pass
         except BaseException:  # Ctrl-C on the main thread: leave no orphaned synth behind
@@ -171,6 +189,26 @@ def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, st
             tail = _tail(err) or _tail(out)
             return (f"`{app.command}` exited with code {proc.returncode}\n{tail}".rstrip(), False)
     return None
+
+
+def _assembly_written(outdir: Path) -> bool:
+    """The top-level manifest is complete: written after every template (and nested assembly)."""
+    manifest = outdir / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return isinstance(json.loads(manifest.read_bytes()), dict)
+    except (OSError, ValueError):  # still being written
+        return False
+
+
+def _notify(callback: Callable[..., None] | None, *args: Any) -> None:
+    if callback is None:
+        return
+    try:
+        callback(*args)
+    except Exception:  # a head start for someone else must never cost the synth
+        pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
