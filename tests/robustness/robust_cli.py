@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 CORPUS = HERE / "corpus"
 # The console script installed beside this interpreter: the same entry point users run.
 CDKCHECK = Path(sys.executable).parent / "cdkcheck"
