@@ -370,15 +370,20 @@ def _binding_findings(environment: EnvironmentConfig, stacks: Sequence[Stack]) -
 
 def _with_relative_locations(findings: list[Finding], assembly_dir: Path) -> list[Finding]:
     """Template locations relative to the assembly, so reports do not depend on where the cache is."""
+    root = assembly_dir.resolve()
+    relative_by_file: dict[str, str | None] = {}  # resolving is a syscall per path part: once per file
     out = []
     for f in findings:
         loc = f.location
         if loc and loc.kind == "template":
-            try:
-                rel = Path(loc.file).resolve().relative_to(assembly_dir.resolve()).as_posix()
+            if loc.file not in relative_by_file:
+                try:
+                    relative_by_file[loc.file] = Path(loc.file).resolve().relative_to(root).as_posix()
+                except ValueError:
+                    relative_by_file[loc.file] = None
+            rel = relative_by_file[loc.file]
+            if rel is not None:
                 f = replace(f, location=SourceLocation(file=rel, line=loc.line, kind=loc.kind))
-            except ValueError:
-                pass
         out.append(f)
     return out
 
