@@ -343,6 +343,7 @@ class _Resolver:
     def __init__(self, template: Template, env: ResolutionEnv):
         self.template = template
         self.env = env
+        self._condition_memo: dict[str, bool | Unknown] = {}
 
     # -- dispatch
     def value(self, value: Any, depth: int) -> Any:
@@ -457,7 +458,14 @@ class _Resolver:
         conditions = self.template.conditions if isinstance(self.template.body, Mapping) else {}
         if not isinstance(name, str) or not isinstance(conditions, Mapping) or name not in conditions:
             return Unknown(f"condition {name} is not declared")
-        return self.boolean(conditions[name], depth + 1)
+        # Each condition is evaluated once per resolver: conditions that reuse others would
+        # otherwise cost exponential time, and one that reaches itself is circular.
+        memo = self._condition_memo
+        if name in memo:
+            return memo[name]
+        memo[name] = Unknown(f"condition {name} refers to itself")
+        memo[name] = self.boolean(conditions[name], depth + 1)
+        return memo[name]
 
     def boolean(self, expression: Any, depth: int) -> bool | Unknown:
         if depth > _MAX_DEPTH:

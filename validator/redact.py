@@ -18,7 +18,7 @@ import re
 from dataclasses import replace
 from typing import Any, Iterable, Mapping
 
-from cdkcheck.model import EnvironmentResult, Stack
+from cdkcheck.model import EnvironmentResult, Finding, Stack
 
 MASK = "***"
 # Shorter values are words more often than secrets ("true", "admin"); masking them would garble messages.
@@ -58,13 +58,18 @@ def redact_text(text: str, secrets: frozenset[str]) -> str:
     return text
 
 
+def redact_findings(findings: Iterable[Finding], secrets: frozenset[str]) -> list[Finding]:
+    if not secrets:
+        return list(findings)
+    return [replace(f, message=redact_text(f.message, secrets), fix=_redact(f.fix, secrets),
+                    property_path=_redact(f.property_path, secrets), evidence=_redact(dict(f.evidence), secrets))
+            for f in findings]
+
+
 def redact_result(result: EnvironmentResult, secrets: frozenset[str]) -> EnvironmentResult:
     if not secrets:
         return result
-    findings = tuple(
-        replace(f, message=redact_text(f.message, secrets), fix=_redact(f.fix, secrets),
-                property_path=_redact(f.property_path, secrets), evidence=_redact(dict(f.evidence), secrets))
-        for f in result.findings)
+    findings = tuple(redact_findings(result.findings, secrets))
     checks = tuple(replace(o, reason=redact_text(o.reason, secrets)) for o in result.checks)
     return replace(result, findings=findings, checks=checks, details=_redact(dict(result.details), secrets))
 

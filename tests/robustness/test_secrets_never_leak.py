@@ -141,9 +141,6 @@ def test_no_written_report_reveals_a_secret(workspace, live, tmp_path):
         assert "cannot reach the AWS endpoint" in (reports / "output.json").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="the analyzer result cache (CDKCHECK_CACHE_DIR/analyzers) stores cfn-lint "
-                                       "messages as cfn-lint wrote them, quoted secret values included; redaction "
-                                       "happens after, in the pipeline (reported to the analyzers' owner)")
 def test_the_analyzer_cache_keeps_no_secret_values(workspace, tmp_path):
     cache = tmp_path / "cache"
     run = run_cdkcheck("staging", "--assembly", str(workspace / "cdk.out"), "--offline", cwd=tmp_path,

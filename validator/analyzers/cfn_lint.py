@@ -22,6 +22,7 @@ from collections import defaultdict
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from cdkcheck.redact import redact_findings, secret_values
 from cdkcheck.analyzers import AnalyzerReport, analyzer_failed, bind_to_stack
 from cdkcheck.analyzers.cache import CacheKey, ResultCache
 from cdkcheck.model import CheckOutcome, CheckStatus, Finding, Severity, Source, SourceLocation, Stack, Template
@@ -98,6 +99,8 @@ def run_cfn_lint(
                 notes.append(f"cfn-lint {version} does not know region {lint_region}; "
                              f"linted against {used_region}")
             if cache is not None:
+                # Cached files outlive the run: no secret value may be written into them.
+                relative = redact_findings(relative, secret_values(group))
                 cache.put(_key(version, template, lint_region, options), relative)
             for stack in group:
                 findings.extend(bind_to_stack(f, stack) for f in relative)

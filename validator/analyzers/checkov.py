@@ -41,6 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from cdkcheck.redact import redact_findings, secret_values
 from cdkcheck.analyzers import AnalyzerReport, analyzer_failed, bind_to_stack
 from cdkcheck.analyzers.cache import CacheKey, ResultCache
 from cdkcheck.model import (
@@ -124,6 +125,7 @@ def run_checkov(
             continue
         relative = results.get(path, [])
         if cache is not None:
+            relative = redact_findings(relative, secret_values(group))  # cached files outlive the run
             cache.put(_key(version, group[0], options), relative)
         for stack in group:
             findings.extend(bind_to_stack(f, stack) for f in relative)
