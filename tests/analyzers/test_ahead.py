@@ -7,6 +7,7 @@ import stat
 import sys
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -16,6 +17,7 @@ from cdkcheck.analyzers.cache import CacheKey, ResultCache, finding_to_dict
 from cdkcheck.analyzers.cfn_lint import run_cfn_lint
 from cdkcheck.analyzers.cfn_lint_pool import LintPool
 from cdkcheck.analyzers.checkov import CheckovFailed, WarmCheckov, run_checkov
+from cdkcheck.assembly import load_template
 from cdkcheck.model import CheckStatus, Finding, Severity, Source
 
 
@@ -129,3 +131,20 @@ def test_environments_read_what_was_analyzed_ahead_without_running_anything_agai
     assert as_dicts(lint) == expected_lint
     assert scan.findings and [o.status for o in scan.outcomes] == [CheckStatus.RAN]
     assert not [t for t in threading.enumerate() if t.name.startswith(("cdkcheck-", "cfn-lint-feeder"))]
+
+
+@pytest.mark.slow
+def test_a_template_cfn_lint_fails_on_in_a_worker_costs_only_that_template(orders, tmp_path):
+    vanished = tmp_path / "Gone.template.json"
+    vanished.write_text(orders.stacks[0].template.path.read_text().replace("Queue", "Qeue", 1))
+    gone = replace(orders.stacks[0], display_name="Prod/Gone", template=load_template(vanished))
+    vanished.unlink()  # read into the model, then deleted: cfn-lint raises reading it
+    pool = LintPool(1)
+    try:
+        report = run_cfn_lint([gone, *orders.stacks], region="eu-west-1", pool=pool)
+    finally:
+        pool.close()
+    [outcome] = report.outcomes
+    assert outcome.status is CheckStatus.UNKNOWN and "Gone.template.json: FileNotFoundError" in outcome.reason
+    assert [f.stack for f in report.findings if f.rule_id == ANALYZER_FAILED] == ["Prod/Gone"]
+    assert {f.stack for f in report.findings if f.rule_id == "E3034"} == {"Prod/Orders", "Prod/Orders/Archive"}

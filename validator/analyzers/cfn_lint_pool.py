@@ -33,10 +33,17 @@ from cdkcheck.analyzers.cache import finding_from_dict, finding_to_dict
 from cdkcheck.model import Finding, Template
 
 STDERR_TAIL_CHARS = 600
+# A worker's start-up (import and rules, about 1.3 s of CPU) pays off only with this much linting for it
+# (cfn-lint 1.58 spends about 6 ms of CPU per resource): courtcase's 109 resources get one worker.
+RESOURCES_PER_WORKER = 300
 
 
 class WorkerFailed(Exception):
-    """A worker died or answered nonsense; its template is reported as not linted."""
+    """A template the pool could not lint; it is reported as not linted."""
+
+
+class WorkerDied(WorkerFailed):
+    """The worker process is gone or answered nonsense."""
 
 
 def usable_cpus() -> int:
@@ -120,24 +127,32 @@ class _PooledLinters:
 
         def drain() -> None:
             worker = self._pool._checkout()
+            unusable: WorkerFailed | None = None if worker else WorkerDied("no cfn-lint worker process could be started")
             try:
                 while (index := take()) is not None:
-                    if worker is None:
-                        answers[index] = WorkerFailed("no cfn-lint worker process could be started")
+                    if unusable is not None:
+                        answers[index] = unusable
                         continue
                     template, region = jobs[index]
                     try:
                         answers[index] = worker.lint(template.path, region, self._ignored)
-                    except WorkerFailed as exc:
+                    except WorkerDied as exc:
                         answers[index] = exc
                         worker.stop()
-                        worker = self._pool._spawn()  # a fresh one for the templates left
+                        if not worker.answered:  # it never got as far as answering: another would not either
+                            unusable, worker = exc, None
+                        else:
+                            worker = self._pool._spawn()  # a fresh one for the templates left
+                            unusable = None if worker else exc
+                    except WorkerFailed as exc:  # cfn-lint raised on this template; the worker carries on
+                        answers[index] = exc
             finally:
                 if worker is not None:
                     self._pool._checkin(worker)
 
-        threads = [threading.Thread(target=drain, name="cfn-lint-feeder", daemon=True)
-                   for _ in range(min(self._pool.max_workers, len(jobs)))]
+        resources = sum(len(template.resources) for template, _ in jobs)
+        wanted = max(1, min(self._pool.max_workers, len(jobs), resources // RESOURCES_PER_WORKER))
+        threads = [threading.Thread(target=drain, name="cfn-lint-feeder", daemon=True) for _ in range(wanted)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -152,6 +167,7 @@ class _Worker:
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                       start_new_session=True)
         self._unread = 0  # answers to warm-up requests, read before the next real answer
+        self.answered = False  # has it ever answered (is it a working cfn-lint at all)?
 
     def alive(self) -> bool:
         return self._proc.poll() is None
@@ -161,7 +177,7 @@ class _Worker:
             self._proc.stdin.write((json.dumps(request) + "\n").encode())
             self._proc.stdin.flush()
         except OSError as exc:
-            raise WorkerFailed(self._died(f"could not be given its work ({exc})")) from None
+            raise WorkerDied(self._died(f"could not be given its work ({exc})")) from None
         if not expect_answer:
             self._unread += 1
             return None
@@ -178,18 +194,19 @@ class _Worker:
         try:
             return str(answer["region"]), [finding_from_dict(item) for item in answer["findings"]]
         except (KeyError, TypeError, ValueError) as exc:
-            raise WorkerFailed(f"unreadable answer from a cfn-lint worker: {exc!r}") from None
+            raise WorkerDied(f"unreadable answer from a cfn-lint worker: {exc!r}") from None
 
     def _read(self) -> dict:
         line = self._proc.stdout.readline()
         if not line:
-            raise WorkerFailed(self._died("exited"))
+            raise WorkerDied(self._died("exited"))
         try:
             answer = json.loads(line)
         except ValueError:
-            raise WorkerFailed(f"unreadable answer from a cfn-lint worker: {line[:200]!r}") from None
+            raise WorkerDied(f"unreadable answer from a cfn-lint worker: {line[:200]!r}") from None
         if not isinstance(answer, dict):
-            raise WorkerFailed(f"unreadable answer from a cfn-lint worker: {line[:200]!r}")
+            raise WorkerDied(f"unreadable answer from a cfn-lint worker: {line[:200]!r}")
+        self.answered = True
         return answer
 
     def _died(self, what: str) -> str:
