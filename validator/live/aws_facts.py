@@ -39,6 +39,9 @@ class BotoAccountFacts:
         self._answers: dict[str, futures.Future] = {}
         self._answers_lock = threading.Lock()
         self._fatal: str | None = None  # set once the account cannot be reached at all
+        # service -> reason, once it let a call time out: waiting again per question would turn
+        # one silent service into minutes of timeouts.
+        self._unresponsive: dict[str, str] = {}
         self._rerun_cache = rerun_cache
         self.calls: Counter[str] = Counter()  # "ec2:DescribeSubnets" -> calls sent, for benchmarks
 
@@ -55,8 +58,7 @@ class BotoAccountFacts:
         """One call. Failures stay botocore's exceptions, each carrying `cdkcheck_reason`."""
         client = self.client(service)
         what = f"{service}:{client.meta.method_to_api_mapping.get(operation, operation)}"
-        if self._fatal:
-            raise FactUnavailable(self._fatal)
+        self._stop_if_hopeless(service)
         self.calls[what] += 1
         try:
             return getattr(client, operation)(**params)
@@ -85,8 +87,7 @@ class BotoAccountFacts:
                     return items
                 params = {**params, "NextToken": page["NextToken"]}
         what = f"{service}:{client.meta.method_to_api_mapping.get(operation, operation)}"
-        if self._fatal:
-            raise FactUnavailable(self._fatal)
+        self._stop_if_hopeless(service)
         items = []
         self.calls[what] += 1
         try:
@@ -97,12 +98,22 @@ class BotoAccountFacts:
             raise FactUnavailable(self._reason(exc, what)) from None
         return items
 
+    def _stop_if_hopeless(self, service: str) -> None:
+        if self._fatal:
+            raise FactUnavailable(self._fatal)
+        if service in self._unresponsive:
+            raise FactUnavailable(self._unresponsive[service])
+
     def _reason(self, exc: Exception, what: str) -> str:
         if isinstance(exc, WriteRefused):
             raise exc  # a bug in cdkcheck, never an account's answer
         failure = describe_failure(exc, what)
         if failure.fatal:
             self._fatal = failure.reason
+        from botocore.exceptions import ReadTimeoutError
+
+        if isinstance(exc, ReadTimeoutError):
+            self._unresponsive[what.split(":", 1)[0]] = failure.reason
         return failure.reason
 
     def _answer(self, method: str, args: tuple, compute: Callable[[], Any], *, rerun: bool = True) -> Any:

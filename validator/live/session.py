@@ -39,8 +39,8 @@ _IAM_PREFIX = {"service-quotas": "servicequotas", "opensearch": "es", "elbv2": "
 _IAM_ACTION_OF = {("s3", "HeadBucket"): "s3:ListBucket"}
 
 DEFAULT_CONNECT_TIMEOUT = 3.0
-DEFAULT_READ_TIMEOUT = 15.0
-DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_READ_TIMEOUT = 6.0
+DEFAULT_MAX_ATTEMPTS = 3  # in total, the first try included
 # Answers cdkcheck may run concurrently (one client per service, shared by threads).
 MAX_CONCURRENCY = 8
 
@@ -89,7 +89,8 @@ def botocore_config():
         read_timeout=_float_env("CDKCHECK_AWS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
         retries={
             "mode": os.environ.get("AWS_RETRY_MODE") or "standard",
-            "max_attempts": int(_float_env("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+            # botocore's "max_attempts" counts retries only; AWS_MAX_ATTEMPTS means all attempts.
+            "total_max_attempts": int(_float_env("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
         },
         max_pool_connections=MAX_CONCURRENCY,
         user_agent_extra="cdkcheck",
