@@ -33,8 +33,9 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
+# cdkcheck against the naive pipeline, side by side; `make bench BENCH_ARGS=--quick` for fewer rounds.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 docs: install
 	$(BIN)/python -m cdkcheck.docs > docs/rules.md

@@ -143,13 +143,14 @@ def naive(app: App, work: Path) -> Sample:
                                        "--no-version-reporting", "--no-notices", "--quiet"],
                          env=env, cwd=app.directory)
         templates = sorted(str(p) for p in out.rglob("*.template.json"))
+        app.stacks = len(templates)
+        app.resources = sum(len(json.loads(Path(t).read_text()).get("Resources", {})) for t in templates)
         lint = run_step("cfn-lint", [str(VENV_BIN / "cfn-lint"), *templates], env=env,
                         ok_codes=range(0, 64))  # non-zero means findings
         checkov = run_step("checkov", [str(VENV_BIN / "checkov"), "-d", str(out), "--framework", "cloudformation",
                                        "--quiet", "--skip-download"], env=env, ok_codes=(0, 1))
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    app.stacks = len(templates)
     return Sample(steps=(synth, lint, checkov), load_before=load, load_after=load_average())
 
 
@@ -185,13 +186,6 @@ def one_round(result: AppResult, work: Path, revision: int, keep_cache: bool) ->
     return cache
 
 
-def count_resources(cache: Path) -> int:
-    total = 0
-    for template in (cache / "synth").glob("*/*.template.json"):
-        total += len(json.loads(template.read_text()).get("Resources", {}))
-    return total
-
-
 def first_assembly(cache: Path) -> Path:
     return sorted(p for p in (cache / "synth").iterdir() if p.is_dir() and "." not in p.name)[0]
 
@@ -211,16 +205,16 @@ class ScalePoint:
     warm: list[float] = field(default_factory=list)  # analyzer results cached: rules, suppressions, report
 
 
-def scaling(assembly: Path, sizes: list[int], runs: int, work: Path) -> list[ScalePoint]:
-    """Analysis without synth (--assembly) on the first N stacks of the generated app."""
+def scaling(cache: Path, sizes: list[int], runs: int) -> list[ScalePoint]:
+    """Analysis without synth (--assembly) on the first N stacks of the generated app.
+
+    `cache` is a cold run's cache of the whole app: its assembly is analyzed, and its analyzer
+    results serve the warm figures (they are keyed by template content, whatever the selection).
+    """
+    assembly = first_assembly(cache)
     templates = sorted(assembly.glob("Bench-Stack*.template.json"))
-    points = []
-    caches = {}
-    for n in sizes:
-        chosen = templates[:n]
-        resources = sum(len(json.loads(t.read_text()).get("Resources", {})) for t in chosen)
-        points.append(ScalePoint(n, resources))
-        caches[n] = Path(tempfile.mkdtemp(prefix=f"scale{n}-", dir=work))
+    points = [ScalePoint(n, sum(len(json.loads(t.read_text()).get("Resources", {})) for t in templates[:n]))
+              for n in sizes]
     env = tool_env()
 
     def command(n: int, *extra: str) -> list[str]:
@@ -228,14 +222,10 @@ def scaling(assembly: Path, sizes: list[int], runs: int, work: Path) -> list[Sca
         return [str(CDKCHECK), large_app.ENVIRONMENT, "--assembly", str(assembly), "--offline", "--quiet",
                 *globs, *extra]
 
-    for point in points:  # fill each size's cache once, for the warm figures
-        run_step("prime", command(point.stacks), env={**env, "CDKCHECK_CACHE_DIR": str(caches[point.stacks])},
-                 ok_codes=CDKCHECK_OK)
     for _ in range(runs):
         for point in points:
             point.cold.append(run_step("cold", command(point.stacks, "--no-cache"), env=env, ok_codes=CDKCHECK_OK).wall)
-            point.warm.append(run_step("warm", command(point.stacks),
-                                       env={**env, "CDKCHECK_CACHE_DIR": str(caches[point.stacks])},
+            point.warm.append(run_step("warm", command(point.stacks), env={**env, "CDKCHECK_CACHE_DIR": str(cache)},
                                        ok_codes=CDKCHECK_OK).wall)
     return points
 
@@ -304,7 +294,8 @@ def report(results: list[AppResult], helps: list[float], points: list[ScalePoint
         f"on {info['nproc']} CPUs")
     add(f"command: {command}")
     add("")
-    header = f"  {'variant':<44} {'runs':>4} {'median s':>9} {'min':>7} {'max':>7} {'x naive':>8} {'CPU s':>7} {'peak MB':>8}"
+    header = (f"  {'variant':<44} {'runs':>4} {'median s':>9} {'min':>7} {'max':>7} {'x naive':>8} "
+              f"{'(min-max)':>11} {'CPU s':>7} {'peak MB':>8}")
     for result in results:
         app = result.app
         add(f"{app.name}: {app.stacks} templates, {app.resources} resources, environments {' '.join(app.environments)}")
@@ -312,11 +303,15 @@ def report(results: list[AppResult], helps: list[float], points: list[ScalePoint
         for key, series in result.series.items():
             walls = series.walls()
             lo, hi = spread(walls)
-            ratio = "" if key == "a" else f"{median(ratio_per_round(result, key)):8.2f}"
+            ratio, ratio_spread = "", ""
+            if key != "a":
+                ratios = ratio_per_round(result, key)
+                ratio = f"{median(ratios):8.2f}"
+                ratio_spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
             cpu = median([s.cpu for s in series.samples])
             peak = max(s.maxrss_mb for s in series.samples)
             add(f"  {key} {series.label:<42} {len(walls):>4} {fmt(median(walls))}  {fmt(lo)} {fmt(hi)} {ratio:>8} "
-                f"{cpu:7.1f} {peak:8.0f}")
+                f"{ratio_spread:>11} {cpu:7.1f} {peak:8.0f}")
             if key == "a":
                 for step in ("cdk synth", "cfn-lint", "checkov"):
                     step_walls = series.step_walls(step)
@@ -375,7 +370,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (about a third of the time)")
     parser.add_argument("--runs", type=int, help="rounds on courtcase (default 5, --quick 2)")
-    parser.add_argument("--large-runs", type=int, help="rounds on the generated app (default 3, --quick 1)")
+    parser.add_argument("--large-runs", type=int, help="rounds on the generated app (default 2, --quick 1)")
+    parser.add_argument("--scaling-runs", type=int, help="runs per size for the scaling figures (default 2, "
+                                                          "--quick 1)")
     parser.add_argument("--stacks", type=int, default=20, help="stacks of the generated app")
     parser.add_argument("--resources", type=int, default=200, help="resources per stack of the generated app")
     parser.add_argument("--scaling", default="5,10,20", help="stack counts for the analysis-scaling figures")
@@ -384,9 +381,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (apps, caches)")
     args = parser.parse_args()
     runs = args.runs or (2 if args.quick else 5)
-    large_runs = args.large_runs or (1 if args.quick else 3)
-    scaling_runs = 1 if args.quick else 3
-    command = "make bench" if not sys.argv[1:] else "make bench  # or: .venv/bin/python bench/run.py " + " ".join(sys.argv[1:])
+    large_runs = args.large_runs or (1 if args.quick else 2)
+    scaling_runs = args.scaling_runs or (1 if args.quick else 2)
+    command = "make bench" + (f' BENCH_ARGS="{" ".join(sys.argv[1:])}"' if sys.argv[1:] else "")
 
     started = time.monotonic()
     info = machine()
@@ -396,13 +393,14 @@ def main() -> int:
         apps = [AppResult(courtcase_app(work))]
         if not args.skip_large:
             apps.append(AppResult(generated_app(work, args.stacks, args.resources)))
-        # Warm the shared, per-user caches both sides use (Python bytecode, jsii's package cache): not measured.
+        # Untimed: fill what both sides share and would otherwise charge to whichever runs first
+        # (jsii's package cache in the home directory, the apps' Python bytecode).
+        log("warming shared caches (one untimed courtcase synth)")
+        warmup = Path(tempfile.mkdtemp(prefix="warmup-", dir=work))
+        cdkcheck(apps[0].app, warmup, "warm-up")
+        shutil.rmtree(warmup, ignore_errors=True)
         for result in apps:
-            log(f"{result.app.name}: preparing (one untimed synth)")
-            warmup = Path(tempfile.mkdtemp(prefix="warmup-", dir=work))
-            cdkcheck(result.app, warmup, "warm-up")
-            result.app.resources = count_resources(warmup)
-            shutil.rmtree(warmup, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(result.app.directory)], check=True)
         helps = help_times(5)
         rounds = max(runs, large_runs)
         last_caches: dict[str, Path] = {}
@@ -420,7 +418,7 @@ def main() -> int:
         if not args.skip_large:
             sizes = sorted({min(int(x), args.stacks) for x in args.scaling.split(",") if x.strip()})
             log(f"analysis scaling at {sizes} stacks ({scaling_runs} run(s) each)")
-            points = scaling(first_assembly(last_caches[apps[1].app.name]), sizes, scaling_runs, work)
+            points = scaling(last_caches[apps[1].app.name], sizes, scaling_runs)
         live = None
         if not args.skip_live:
             log("AWS calls of the live checks (bench/live_calls.py)")
