@@ -196,7 +196,11 @@ class AnalysisAhead:
             finally:
                 self.results.release(analyzer, shas)
 
-        if not self._start(body, f"cdkcheck-{analyzer}"):
+        try:
+            started = self._start(body, f"cdkcheck-{analyzer}")
+        except RuntimeError:  # no thread to be had: the environments' own calls will do it
+            started = False
+        if not started:
             self.results.release(analyzer, shas)
 
     def _run_checkov(self, stacks: list[Stack]) -> None:
