@@ -219,11 +219,11 @@ class AnalysisAhead:
 
     def _start(self, target: Callable[[], None], name: str) -> bool:
         thread = threading.Thread(target=target, name=name, daemon=True)
-        with self._lock:
+        with self._lock:  # started under the lock: close() then sees it and joins it
             if self._closed:
                 return False
+            thread.start()
             self._threads.append(thread)
-        thread.start()
         return True
 
     def _copy(self, assembly: Path) -> Path:
