@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 from cdkcheck.analyzers.ahead import AnalysisAhead, AnalysisJob, SharedResults
 from cdkcheck.analyzers.cache import ResultCache
+from cdkcheck.analyzers.cfn_lint_pool import usable_cpus
 from cdkcheck.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
 from cdkcheck.errors import CdkcheckError
@@ -37,6 +38,7 @@ from cdkcheck.synth import CdkApp, SynthOutcome, default_cache_root, read_cdk_ap
 from cdkcheck.verdict import decide
 
 Progress = Callable[[str], None]
+MAX_PARALLEL_SYNTHS = 4
 FactsFactory = Callable[[EnvironmentConfig, str | None], AccountFacts]
 
 
@@ -113,7 +115,9 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
         jobs.setdefault(key, []).append(p)
     progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})")
     stop = threading.Event()
-    with futures.ThreadPoolExecutor(max_workers=min(len(jobs), 2) or 1) as pool:
+    # One synth keeps about one core busy (the app and its Node runtime take turns) and holds ~0.6 GB.
+    parallel = max(1, min(len(jobs), usable_cpus(), MAX_PARALLEL_SYNTHS))
+    with futures.ThreadPoolExecutor(max_workers=parallel) as pool:
         submitted = {
             pool.submit(_synth_one, app, group[0].environment, options, cache_root, stop, ahead,
                         _jobs_for([p.environment for p in group], options, config)): group
