@@ -228,7 +228,7 @@ class AnalysisAhead:
 
     def _copy(self, assembly: Path) -> Path:
         """The assembly's JSON files (manifests, templates, metadata) copied aside: the synth moves its own."""
-        copy = Path(tempfile.mkdtemp(prefix=f"{assembly.name}.ahead.", dir=assembly.parent))
+        copy = Path(tempfile.mkdtemp(prefix="cdkcheck-ahead-"))  # not in the cache: a killed run leaves it there
         with self._lock:
             self._copies.append(copy)
         for source in assembly.rglob("*.json"):
