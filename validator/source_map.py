@@ -60,7 +60,29 @@ def _cdkcheck_install():
         verdict_by_file[filename] = relative or ""
         return relative or ""
 
-    def record(instance):
+    # id(construct) -> (construct, path); the construct is kept so its id is not reused.
+    known_paths = {}
+    library_prefixes = ("aws_cdk", "constructs", "cdk_")
+
+    def path_of(instance, args, kwargs):
+        """node.path costs two round trips to Node per construct; a library construct's path is its
+        scope's path plus its id, so only scopes first seen here and the app's own classes (whose
+        constructor arguments may be in any order) are asked."""
+        scope = args[0] if args else kwargs.get("scope")
+        ident = args[1] if len(args) > 1 else kwargs.get("id")
+        standard = type(instance).__module__.startswith(library_prefixes)
+        if standard and scope is not None and isinstance(ident, str) and "/" not in ident:
+            known = known_paths.get(id(scope))
+            if known is None or known[0] is not scope:
+                known = (scope, scope.node.path)
+                known_paths[id(scope)] = known
+            path = known[1] + "/" + ident if known[1] else ident
+        else:
+            path = instance.node.path
+        known_paths[id(instance)] = (instance, path)
+        return path
+
+    def record(instance, args, kwargs):
         construct_type = getattr(sys.modules.get("constructs"), "Construct", None)
         if construct_type is None or not isinstance(instance, construct_type):
             return
@@ -68,7 +90,7 @@ def _cdkcheck_install():
         while frame is not None:
             relative = in_app(frame.f_code.co_filename)
             if relative:
-                path = instance.node.path
+                path = path_of(instance, args, kwargs)
                 if path and path not in recorded:  # "" is the App itself
                     recorded[path] = [relative, frame.f_lineno]
                 return
@@ -83,7 +105,7 @@ def _cdkcheck_install():
         def __call__(cls, *args, **kwargs):
             instance = original(cls, *args, **kwargs)
             try:
-                record(instance)
+                record(instance, args, kwargs)
             except Exception:
                 pass
             return instance
