@@ -1,7 +1,5 @@
 """Reading cloud assemblies CDK really wrote: Stages, nested stacks, missing lookups."""
 
-import json
-import shutil
 
 import pytest
 

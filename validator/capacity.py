@@ -31,7 +31,7 @@ import ipaddress
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from cdkcheck.intrinsics import (
     AzSlot, ResolutionEnv, ResourceRef, Unknown, as_bool, as_number, env_for_stack, resolve,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import concurrent.futures as futures
 import json
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -60,8 +60,6 @@ class _Prepared:
     environment: EnvironmentConfig
     synth: SynthOutcome | None = None
     assembly: Assembly | None = None
-    findings: list[Finding] = field(default_factory=list)
-    outcomes: list[CheckOutcome] = field(default_factory=list)
 
 
 def check_environments(

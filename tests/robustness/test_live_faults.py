@@ -11,7 +11,6 @@ listed, and a blocking finding still NO-GO (exit 1).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import replace
