@@ -169,12 +169,31 @@ def _fmt(minutes: float) -> str:
 # ------------------------------------------------------------------ estimate
 
 
+# The report, CDKC-D1 and CDKC-L9 all ask for the same environment's estimate: answer once.
+# Keyed by the stacks' identities; the stacks are kept in the entry so an id cannot be reused.
+_RECENT: dict[tuple[int, ...], tuple[tuple[Stack, ...], DeployEstimate]] = {}
+_RECENT_KEPT = 8
+
+
 def estimate_environment(stacks: Sequence[Stack], env_info: Any = None) -> DeployEstimate:
     """The deploy estimate for these stacks (nested ones are folded into their parents).
 
     `env_info` (an EnvironmentInfo) is accepted for symmetry with the other
     environment-level entry points; the estimate does not depend on it yet.
     """
+    stacks = tuple(stacks)
+    key = tuple(map(id, stacks))
+    hit = _RECENT.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], stacks)):
+        return hit[1]
+    estimate = _estimate(stacks)
+    if len(_RECENT) >= _RECENT_KEPT:
+        _RECENT.clear()
+    _RECENT[key] = (stacks, estimate)
+    return estimate
+
+
+def _estimate(stacks: tuple[Stack, ...]) -> DeployEstimate:
     notes: list[str] = []
     by_artifact = {s.artifact_id: s for s in stacks}
     top_level = [s for s in stacks if not s.is_nested]
