@@ -13,7 +13,8 @@ import pytest
 
 from cdkcheck.analyzers import ANALYZER_FAILED, cfn_lint, checkov
 from cdkcheck.analyzers.ahead import AnalysisAhead, AnalysisJob, SharedResults
-from cdkcheck.analyzers.cache import CacheKey, ResultCache, finding_to_dict
+from cdkcheck.analyzers.cache import CacheKey, ResultCache
+from cdkcheck.serialize import finding_to_dict
 from cdkcheck.analyzers.cfn_lint import run_cfn_lint
 from cdkcheck.analyzers.cfn_lint_pool import LintPool
 from cdkcheck.analyzers.checkov import CheckovFailed, WarmCheckov, run_checkov

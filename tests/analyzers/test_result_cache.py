@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 
-from cdkcheck.analyzers.cache import CacheKey, ResultCache, finding_from_dict, finding_to_dict
+from cdkcheck.analyzers.cache import CacheKey, ResultCache
+from cdkcheck.serialize import finding_from_dict, finding_to_dict
 from cdkcheck.model import Finding, Severity, Source, SourceLocation, Suppression
 
 FULL = Finding(

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from cdkcheck.analyzers.cache import CacheKey, ResultCache, finding_from_dict, finding_to_dict
+from cdkcheck.analyzers.cache import CacheKey, ResultCache
+from cdkcheck.serialize import finding_from_dict, finding_to_dict
 from cdkcheck.model import Assembly, Finding, Stack
 
 CHECKOV = "checkov"

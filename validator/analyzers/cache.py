@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from cdkcheck.model import Finding, Severity, Source, SourceLocation, Suppression
+from cdkcheck.model import Finding
+from cdkcheck.serialize import finding_from_dict, finding_to_dict, plain
 
 # Bump when the stored layout changes; older entries then simply miss.
 ENTRY_FORMAT = 1
@@ -39,7 +40,7 @@ class CacheKey:
             "version": self.version,
             "template_sha256": self.template_sha256,
             "region": self.region,
-            "options": _plain(self.options),
+            "options": plain(self.options),
         }
 
     def digest(self) -> str:
@@ -80,59 +81,3 @@ class ResultCache:
                 raise
         except OSError:
             pass  # a read-only or full cache directory costs speed, not correctness
-
-
-def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    return {
-        "rule_id": finding.rule_id,
-        "source": finding.source.value,
-        "severity": finding.severity.value,
-        "message": finding.message,
-        "stack": finding.stack,
-        "logical_id": finding.logical_id,
-        "construct_path": finding.construct_path,
-        "property_path": finding.property_path,
-        "fix": finding.fix,
-        "evidence": _plain(finding.evidence),
-        "blocking": finding.blocking,
-        "suppression": None if finding.suppression is None else {
-            "reason": finding.suppression.reason,
-            "origin": finding.suppression.origin,
-            "expires": finding.suppression.expires,
-        },
-        "location": None if finding.location is None else {
-            "file": finding.location.file,
-            "line": finding.location.line,
-            "kind": finding.location.kind,
-        },
-        "suppressible": finding.suppressible,
-    }
-
-
-def finding_from_dict(data: Mapping[str, Any]) -> Finding:
-    suppression = data.get("suppression")
-    location = data.get("location")
-    return Finding(
-        rule_id=str(data["rule_id"]),
-        source=Source(data["source"]),
-        severity=Severity(data["severity"]),
-        message=str(data["message"]),
-        stack=str(data.get("stack") or ""),
-        logical_id=data.get("logical_id"),
-        construct_path=data.get("construct_path"),
-        property_path=data.get("property_path"),
-        fix=data.get("fix"),
-        evidence=dict(data.get("evidence") or {}),
-        blocking=bool(data.get("blocking", False)),
-        suppression=None if suppression is None else Suppression(
-            reason=str(suppression["reason"]), origin=str(suppression["origin"]),
-            expires=suppression.get("expires")),
-        location=None if location is None else SourceLocation(
-            file=str(location["file"]), line=location.get("line"), kind=str(location.get("kind", "source"))),
-        suppressible=bool(data.get("suppressible", True)),
-    )
-
-
-def _plain(value: Any) -> Any:
-    """JSON-shaped copy: tuples become lists, mappings plain dicts, so keys compare after a round trip."""
-    return json.loads(json.dumps(value, sort_keys=True, default=str))

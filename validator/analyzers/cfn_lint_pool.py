@@ -29,7 +29,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Sequence
 
-from cdkcheck.analyzers.cache import finding_from_dict, finding_to_dict
+from cdkcheck.serialize import finding_from_dict, finding_to_dict
 from cdkcheck.model import Finding, Template
 
 STDERR_TAIL_CHARS = 600

@@ -5,33 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cdkcheck.model import CheckOutcome, EnvironmentResult, Finding, RunResult
+from cdkcheck.model import CheckOutcome, EnvironmentResult, RunResult
+from cdkcheck.serialize import finding_to_dict
 
 SCHEMA_VERSION = 1
-
-
-def finding_dict(f: Finding) -> dict[str, Any]:
-    return {
-        "rule_id": f.rule_id,
-        "source": f.source.value,
-        "severity": f.severity.value,
-        "blocking": f.blocking,
-        "stack": f.stack,
-        "logical_id": f.logical_id,
-        "construct_path": f.construct_path,
-        "property_path": f.property_path,
-        "message": f.message,
-        "fix": f.fix,
-        "evidence": dict(f.evidence),
-        "location": (
-            {"file": f.location.file, "line": f.location.line, "kind": f.location.kind} if f.location else None
-        ),
-        "suppression": (
-            {"reason": f.suppression.reason, "origin": f.suppression.origin, "expires": f.suppression.expires}
-            if f.suppression else None
-        ),
-        "suppressible": f.suppressible,
-    }
 
 
 def check_dict(c: CheckOutcome) -> dict[str, Any]:
@@ -53,7 +30,7 @@ def environment_dict(e: EnvironmentResult) -> dict[str, Any]:
             "unknown_checks": sum(1 for c in e.checks if c.status.value == "unknown"),
         },
         "deploy_estimate": e.details.get("deploy_estimate_minutes") if e.details else None,
-        "findings": [finding_dict(f) for f in e.findings],
+        "findings": [finding_to_dict(f) for f in e.findings],
         "checks": [check_dict(c) for c in e.checks],
     }
 
