@@ -1,0 +1,71 @@
+"""CloudFormation registry schemas, as cfn-lint ships them.
+
+Which properties force a replacement (`createOnlyProperties`), which identify a
+resource (`primaryIdentifier`) and which only CloudFormation sets
+(`readOnlyProperties`) are read from these schemas, never from hand-written tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+SCHEMA_REGION = "us-east-1"  # the region cfn-lint's provider schemas cover most completely
+
+
+@dataclass(frozen=True)
+class TypeSchema:
+    type_name: str
+    primary_identifier: tuple[str, ...]  # top-level property names, e.g. ("TableName",)
+    create_only: tuple[str, ...]         # property paths below /properties, e.g. "KeySchema", "Tags/*/Key"
+    read_only: tuple[str, ...]
+    deprecated: tuple[str, ...]
+
+    @property
+    def create_only_top_level(self) -> frozenset[str]:
+        return frozenset(path.split("/", 1)[0] for path in self.create_only)
+
+    def named_by(self) -> str | None:
+        """The property a template sets to name the resource, when that name is its identity.
+
+        That is a single-property primary identifier that the template may set (not read-only)
+        and that cannot change without replacement (create-only), e.g. TableName, DashboardName.
+        """
+        if len(self.primary_identifier) != 1:
+            return None
+        name = self.primary_identifier[0]
+        if "/" in name or name in self.read_only or name not in self.create_only:
+            return None
+        return name
+
+
+def _strip(pointer: str) -> str:
+    prefix = "/properties/"
+    return pointer[len(prefix):] if pointer.startswith(prefix) else pointer
+
+
+@lru_cache(maxsize=None)
+def type_schema(type_name: str) -> TypeSchema | None:
+    """The registry schema of a resource type, or None for custom and unknown types."""
+    if not type_name.startswith(("AWS::", "Alexa::")):
+        return None
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+    from cfnlint.schema import ResourceNotFoundError
+
+    try:
+        raw = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, type_name).schema
+    except ResourceNotFoundError:
+        return None
+    return TypeSchema(
+        type_name=type_name,
+        primary_identifier=tuple(_strip(p) for p in raw.get("primaryIdentifier", ())),
+        create_only=tuple(_strip(p) for p in raw.get("createOnlyProperties", ())),
+        read_only=tuple(_strip(p) for p in raw.get("readOnlyProperties", ())),
+        deprecated=tuple(_strip(p) for p in raw.get("deprecatedProperties", ())),
+    )
+
+
+def all_type_names() -> tuple[str, ...]:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    return tuple(sorted(PROVIDER_SCHEMA_MANAGER.get_resource_types(SCHEMA_REGION)))
