@@ -186,7 +186,7 @@ def _violation(mine: _Named, theirs: _Named) -> CrossViolation:
                    f"({theirs.stack.display_name}) {where}: one environment's deploy would replace the "
                    "other's stack")
     else:
-        message = (f"{mine.type} {mine.prop} '{mine.name}' is also created by environment '{theirs.view.name}' "
+        message = (f"{mine.type} {mine.prop} '{mine.name}' is also created by environment {other} "
                    f"at {other_path} {where}: the second create fails with 'already exists'")
     return CrossViolation(
         environment=mine.view.name,
