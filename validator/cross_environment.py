@@ -109,7 +109,8 @@ def run_cross_rules(rules: Sequence[CrossEnvironmentRule], views: Sequence[Envir
     outcomes: dict[str, list[CheckOutcome]] = {name: [] for name in reported}
     for rule in rules:
         check = f"rule:{rule.meta.id}"
-        active = [v for v in views if v.companion or _setting(settings[v.name], rule).enabled]
+        # An environment that turns the rule off gets no findings, but its stacks still deploy: compared against.
+        active = list(views)
         notes: dict[str, list[str]] = {name: [] for name in reported}
         statuses: dict[str, CheckStatus] = {}
         try:
@@ -120,8 +121,8 @@ def run_cross_rules(rules: Sequence[CrossEnvironmentRule], views: Sequence[Envir
                                                    required=True))
             continue
         for result in results:
-            if result.environment not in findings:
-                continue  # a companion: it gets no report of its own
+            if result.environment not in findings or not _setting(settings[result.environment], rule).enabled:
+                continue  # a companion (no report of its own), or the rule is off there
             if isinstance(result, CrossOutcome):
                 notes[result.environment].append(result.reason)
                 if result.status is CheckStatus.UNKNOWN:
