@@ -350,3 +350,22 @@ def test_explain_states_the_facts_and_their_sources():
         assert fact in text, fact
     listing = runner.invoke(app, ["rules"])
     assert "CDKC-X1" in listing.output and "cross-environment-name-collision" in listing.output
+
+
+def test_the_stage_reports_only_on_environments_in_the_run_and_names_what_it_could_not_compare():
+    from cdkcheck.cross_environment import run_cross_rules
+    from cdkcheck.rules import CROSS_ENVIRONMENT_RULES
+
+    config = parse_config({"environments": {"staging": {}, "production": {}, "qa": {}, "dev": {}}},
+                          Path("cdkcheck.toml"))
+    group = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/app"}}
+    views = [_view("production", _stack("A-Production", {"L": group})),
+             _view("staging", _stack("A-Staging", {"L": group}), companion=True)]
+    results = run_cross_rules(CROSS_ENVIRONMENT_RULES, views, config.environments, skipped=["dev"],
+                              unavailable={"qa": "its synth failed"})
+    assert set(results.findings) == {"production"}  # the companion gets no report
+    assert [f.construct_path for f in results.findings["production"]] == ["A-Production/L/Resource"]
+    (outcome,) = results.outcomes["production"]
+    assert outcome.status.value == "ran"
+    assert "compared with staging" in outcome.reason and "dev" in outcome.reason
+    assert "qa could not be compared: its synth failed" in outcome.reason
