@@ -23,8 +23,7 @@ META = RuleMeta(
         "fails the create: \"You must choose an even number of data nodes for a two Availability Zone "
         "deployment\" (ValidationException); CDK does not check it and cfn-lint cannot. Over three zones AWS "
         "recommends a multiple of three (shards otherwise pile onto some nodes): reported as a warning. Multi-AZ "
-        "with Standby needs three zones and a multiple of three data nodes; without zone awareness those counts do not "
-        "apply (CDK sets the standby flag on every non-t3 domain, single-zone ones included). A 3-zone domain in a region with "
+        "with Standby needs three zones and a multiple of three data nodes. A 3-zone domain in a region with "
         "fewer zones fails too; that is checked when the account's zones are known."
     ),
     docs_url="https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html",
