@@ -86,8 +86,12 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
             continue
         if not in_vpc:
             continue
+        reported: set[str] = set()
         for policy in applied[id(domain)]:
+            if policy.carrier.logical_id in reported:
+                continue  # a custom resource's Update repeats its Create
             if isinstance(policy.document, Unknown):
+                reported.add(policy.carrier.logical_id)
                 yield Undetermined(view.stack, policy.carrier.logical_id,
                                    f"the access policy of VPC domain {domain.logical_id}: {policy.document.reason}")
                 continue
@@ -96,6 +100,7 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
                 continue
             via = ("" if policy.carrier is domain
                    else f" (applied by {policy.carrier.type} {policy.carrier.logical_id})")
+            reported.add(policy.carrier.logical_id)
             yield violation_or_undetermined(
                 view, policy.carrier,
                 f"the access policy of {domain.logical_id}{via} has an IP condition ({', '.join(found)}), but "
