@@ -68,26 +68,28 @@ META = RuleMeta(
 def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     resolution = Resolution(ctx)
     for view, resource in resolution.resources(*CACHE_TYPES):
-        name = engine(view, resource)
+        group = resource.type == REPLICATION_GROUP
         transit = view.flag(resource, "TransitEncryptionEnabled", default=False)
-        at_rest = (view.flag(resource, "AtRestEncryptionEnabled", default=False)
-                   if resource.type == REPLICATION_GROUP else False)
-        token = view.prop(resource, "AuthToken") if resource.type == REPLICATION_GROUP else None
-        for what, value in (("Engine", name), ("TransitEncryptionEnabled", transit),
-                            ("AtRestEncryptionEnabled", at_rest)):
-            if isinstance(value, Unknown):
-                yield undetermined(view, resource, what, value)
-                break
-        else:
-            if not (transit or at_rest or token is not None):
-                continue
-            version = engine_version(view, resource)
-            if isinstance(version, Unknown):
-                yield undetermined(view, resource, "EngineVersion", version)
-                continue
-            for message, path, evidence in _problems(resource.type, name, version, transit, at_rest, token):
-                yield violation_or_undetermined(view, resource, message, evidence=evidence,
-                                                property_path=f"Properties/{path}")
+        at_rest = view.flag(resource, "AtRestEncryptionEnabled", default=False) if group else False
+        token = view.prop(resource, "AuthToken") if group else None
+        unknown = _first_unknown(("TransitEncryptionEnabled", transit), ("AtRestEncryptionEnabled", at_rest))
+        if unknown is not None:
+            yield undetermined(view, resource, *unknown)
+            continue
+        if not (transit or at_rest or token is not None):
+            continue  # nothing asked for that an engine or version could refuse
+        name, version = engine(view, resource), engine_version(view, resource)
+        unknown = _first_unknown(("Engine", name), ("EngineVersion", version))
+        if unknown is not None:
+            yield undetermined(view, resource, *unknown)
+            continue
+        for message, path, evidence in _problems(resource.type, name, version, transit, at_rest, token):
+            yield violation_or_undetermined(view, resource, message, evidence=evidence,
+                                            property_path=f"Properties/{path}")
+
+
+def _first_unknown(*named):
+    return next(((what, value) for what, value in named if isinstance(value, Unknown)), None)
 
 
 def _problems(resource_type, name, version, transit, at_rest, token):

@@ -66,18 +66,20 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
                         evidence={"multi_az": True, "automatic_failover": False},
                         property_path="Properties/AutomaticFailoverEnabled")
         elif resource.type == CACHE_CLUSTER:
-            name = engine(view, resource)
             mode = view.text(resource, "AZMode")
-            for what, value in (("Engine", name), ("AZMode", mode)):
-                if isinstance(value, Unknown):
-                    yield undetermined(view, resource, what, value)
-                    break
-            else:
-                if name in KEY_VALUE_ENGINES and mode is not None and mode.strip().lower() == "cross-az":
-                    yield violation_or_undetermined(
-                        view, resource, f"AZMode cross-az is a Memcached setting; a {name} CacheCluster is one "
-                                        f"node in one zone (use a ReplicationGroup with MultiAZEnabled)",
-                        evidence={"engine": name, "az_mode": mode}, property_path="Properties/AZMode")
+            if isinstance(mode, Unknown):
+                yield undetermined(view, resource, "AZMode", mode)
+                continue
+            if mode is None or mode.strip().lower() != "cross-az":
+                continue
+            name = engine(view, resource)
+            if isinstance(name, Unknown):
+                yield undetermined(view, resource, "Engine", name)
+            elif name in KEY_VALUE_ENGINES:
+                yield violation_or_undetermined(
+                    view, resource, f"AZMode cross-az is a Memcached setting; a {name} CacheCluster is one "
+                                    f"node in one zone (use a ReplicationGroup with MultiAZEnabled)",
+                    evidence={"engine": name, "az_mode": mode}, property_path="Properties/AZMode")
 
 
 RULE = Rule(meta=META, evaluate=evaluate)

@@ -65,13 +65,16 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
 
 
 def _cache_cluster(view, cluster) -> Iterator[Outcome]:
-    name = engine(view, cluster)
     nodes = view.number(cluster, "NumCacheNodes")
-    for what, value in (("Engine", name), ("NumCacheNodes", nodes)):
-        if isinstance(value, Unknown):
-            yield undetermined(view, cluster, what, value)
-            return
-    if name in KEY_VALUE_ENGINES and nodes is not None and int(nodes) > 1:
+    if isinstance(nodes, Unknown):
+        yield undetermined(view, cluster, "NumCacheNodes", nodes)
+        return
+    if nodes is None or int(nodes) <= 1:
+        return
+    name = engine(view, cluster)
+    if isinstance(name, Unknown):
+        yield undetermined(view, cluster, "Engine", name)
+    elif name in KEY_VALUE_ENGINES:
         yield violation_or_undetermined(
             view, cluster, f"a {name} CacheCluster is a single node, but NumCacheNodes is {int(nodes)}: use a "
                            f"ReplicationGroup for replicas", evidence={"engine": name, "num_cache_nodes": int(nodes)},

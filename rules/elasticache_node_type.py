@@ -10,6 +10,7 @@ from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, SourcedFact
 
 from cdkcheck.rules.elasticache_support import (
     CACHE_CLUSTER,
+    NodeType,
     CACHE_TYPES,
     DOCS,
     KEY_VALUE_ENGINES,
@@ -71,16 +72,22 @@ META = RuleMeta(
 def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     resolution = Resolution(ctx)
     for view, resource in resolution.resources(*CACHE_TYPES):
-        name = engine(view, resource)
+        group = resource.type == REPLICATION_GROUP
         node = node_type(view, resource)
-        version = engine_version(view, resource)
-        tiering = (view.flag(resource, "DataTieringEnabled", default=False)
-                   if resource.type == REPLICATION_GROUP else False)
-        unknown = next(((w, v) for w, v in (("Engine", name), ("CacheNodeType", node), ("EngineVersion", version),
-                                             ("DataTieringEnabled", tiering)) if isinstance(v, Unknown)), None)
+        tiering = view.flag(resource, "DataTieringEnabled", default=False) if group else False
+        name = engine(view, resource)
+        # The engine matters for every replication group (it must be valkey or redis) and for the node
+        # families with engine rules; the version only for those families.
+        versioned = isinstance(node, NodeType) and node.family in DATA_TIERING_FAMILIES + GRAVITON2_FAMILIES
+        version = engine_version(view, resource) if versioned else None
+        needed = [("CacheNodeType", node), ("DataTieringEnabled", tiering), ("EngineVersion", version)]
+        if group or versioned:
+            needed.append(("Engine", name))
+        unknown = next(((w, v) for w, v in needed if isinstance(v, Unknown)), None)
         if unknown is not None:
             yield undetermined(view, resource, *unknown)
             continue
+        name = None if isinstance(name, Unknown) else name
         for message, path, evidence in _problems(resource.type, name, node, version, tiering, ctx.environment.region):
             yield violation_or_undetermined(view, resource, message, evidence=evidence,
                                             property_path=f"Properties/{path}")

@@ -62,6 +62,7 @@ class AppliedPolicy:
 
     document: Any
     carrier: Resource
+    carrier_view: StackView  # the stack the carrier is in (a custom resource may sit in another stack)
     property_path: str
 
 
@@ -70,11 +71,9 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     domains = list(resolution.resources(*DOMAIN_TYPES))
     applied: dict[int, list[AppliedPolicy]] = {id(d): [] for _, d in domains}
     for view, domain in domains:
-        policy = view.prop(domain, "AccessPolicies")
-        if isinstance(policy, Unknown):
-            yield undetermined(view, domain, "AccessPolicies", policy)
-        elif policy is not None:
-            applied[id(domain)].append(AppliedPolicy(_as_document(policy), domain, "Properties/AccessPolicies"))
+        policy = view.prop(domain, "AccessPolicies")  # an Unknown matters only on a VPC domain, below
+        if policy is not None:
+            applied[id(domain)].append(AppliedPolicy(_as_document(policy), domain, view, "Properties/AccessPolicies"))
     yield from _custom_resource_policies(resolution, domains, applied)
     for view, domain in domains:
         if not applied[id(domain)]:
@@ -86,23 +85,29 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
             continue
         if not in_vpc:
             continue
-        reported: set[str] = set()
+        reported: set[int] = set()
         for policy in applied[id(domain)]:
-            if policy.carrier.logical_id in reported:
+            if id(policy.carrier) in reported:
                 continue  # a custom resource's Update repeats its Create
             if isinstance(policy.document, Unknown):
-                reported.add(policy.carrier.logical_id)
-                yield Undetermined(view.stack, policy.carrier.logical_id,
+                reported.add(id(policy.carrier))
+                yield Undetermined(policy.carrier_view.stack, policy.carrier.logical_id,
                                    f"the access policy of VPC domain {domain.logical_id}: {policy.document.reason}")
                 continue
             found = _ip_conditions(policy.document)
             if not found:
+                hidden = _unreadable_conditions(policy.document)
+                if hidden is not None:
+                    reported.add(id(policy.carrier))
+                    yield Undetermined(policy.carrier_view.stack, policy.carrier.logical_id,
+                                       f"whether the access policy of VPC domain {domain.logical_id} tests "
+                                       f"aws:SourceIp is not known before deploy ({hidden})")
                 continue
             via = ("" if policy.carrier is domain
                    else f" (applied by {policy.carrier.type} {policy.carrier.logical_id})")
-            reported.add(policy.carrier.logical_id)
+            reported.add(id(policy.carrier))
             yield violation_or_undetermined(
-                view, policy.carrier,
+                policy.carrier_view, policy.carrier,
                 f"the access policy of {domain.logical_id}{via} has an IP condition ({', '.join(found)}), but "
                 f"the domain has a VPC endpoint: \"You can't attach an IP-based policy to a domain that has a "
                 f"VPC endpoint\"",
@@ -143,7 +148,7 @@ def _custom_resource_policies(resolution: Resolution, domains, applied) -> Itera
                     continue  # a domain this template does not create: nothing known about its VPC endpoint
                 policy = parameters["AccessPolicies"]
                 document = _as_document(policy)
-                applied[id(target)].append(AppliedPolicy(document, carrier, f"Properties/{key}"))
+                applied[id(target)].append(AppliedPolicy(document, carrier, view, f"Properties/{key}"))
 
 
 @dataclass(frozen=True)
@@ -194,14 +199,14 @@ def _text_with_placeholders(view: StackView, raw: Any, tokens: dict[str, Any]) -
 
 def _target_domain(parameters: Mapping, tokens: Mapping[str, Any], view: StackView, by_logical_id, domains):
     name = parameters.get("DomainName")
-    if isinstance(name, ResourceRef) and name.attribute is None:
-        return by_logical_id.get((id(view.template), name.logical_id))
+    if isinstance(name, ResourceRef) and name.attribute is None:  # the domain's Ref, maybe through an export
+        return by_logical_id.get((id(name.template or view.template), name.logical_id))
     if isinstance(name, str):
         match = _TOKEN_PATTERN.fullmatch(name)
         if match:
             ref = tokens.get(name)
             if isinstance(ref, ResourceRef) and ref.attribute is None:
-                return by_logical_id.get((id(view.template), ref.logical_id))
+                return by_logical_id.get((id(ref.template or view.template), ref.logical_id))
             return None
         for domain_view, domain in domains:  # an explicit DomainName
             if domain_view.text(domain, "DomainName") == name:
@@ -237,6 +242,25 @@ def _ip_conditions(document: Any) -> list[str]:
                 if isinstance(key, str) and key.strip().lower() == IP_CONDITION_KEY:
                     found.append(f"{operator} {key}")
     return found
+
+
+def _unreadable_conditions(document: Any) -> str | None:
+    """Why the statements or conditions cannot be read (an Fn::If around them), or None."""
+    if isinstance(document, Unknown):
+        return document.reason
+    statements = document.get("Statement") if isinstance(document, Mapping) else None
+    if isinstance(statements, Unknown):
+        return f"Statement: {statements.reason}"
+    for statement in [statements] if isinstance(statements, Mapping) else statements or []:
+        if isinstance(statement, Unknown):
+            return f"a statement: {statement.reason}"
+        conditions = statement.get("Condition") if isinstance(statement, Mapping) else None
+        if isinstance(conditions, Unknown):
+            return f"Condition: {conditions.reason}"
+        for tests in conditions.values() if isinstance(conditions, Mapping) else ():
+            if isinstance(tests, Unknown):
+                return f"Condition: {tests.reason}"
+    return None
 
 
 RULE = Rule(meta=META, evaluate=evaluate)
