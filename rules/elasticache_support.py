@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
-from cdkcheck.intrinsics import ResourceRef, Unknown, follow
+from cdkcheck.intrinsics import ResourceRef, Unknown, as_number, follow
 from cdkcheck.model import Resource
 
 from cdkcheck.rules.rds_support import StackView
@@ -117,14 +117,31 @@ def group_shape(view: StackView, group: Resource) -> GroupShape | Unknown:
     elif replicas is not None:
         nodes, source = 1 + int(replicas), "ReplicasPerNodeGroup"
     elif isinstance(shards, list) and shards:
-        first = shards[0] if isinstance(shards[0], Mapping) else {}
-        count = first.get("ReplicaCount")
-        if isinstance(count, Unknown):
-            return Unknown(f"NodeGroupConfiguration ReplicaCount: {count.reason}")
-        nodes, source = 1 + int(count or 0), "NodeGroupConfiguration"
+        replicas = _replicas_of_shard(shards[0])
+        if isinstance(replicas, Unknown):
+            return replicas
+        nodes, source = 1 + replicas, "NodeGroupConfiguration"
     else:
         nodes, source = 1, "NumCacheClusters"  # the API default: a primary alone
     return GroupShape(nodes, source, cluster_mode(view, group, shards))
+
+
+def _replicas_of_shard(shard: Any) -> int | Unknown:
+    """ReplicaCount, else one replica per zone in ReplicaAvailabilityZones, else none."""
+    if isinstance(shard, Unknown):
+        return Unknown(f"NodeGroupConfiguration: {shard.reason}")
+    if not isinstance(shard, Mapping):
+        return Unknown("NodeGroupConfiguration holds something that is not a node group")
+    count = shard.get("ReplicaCount")
+    if isinstance(count, Unknown):
+        return Unknown(f"NodeGroupConfiguration ReplicaCount: {count.reason}")
+    if count is not None:
+        number = as_number(count)
+        return int(number) if number is not None else Unknown(f"ReplicaCount {count!r} is not a number")
+    zones = shard.get("ReplicaAvailabilityZones")
+    if isinstance(zones, Unknown):
+        return Unknown(f"NodeGroupConfiguration ReplicaAvailabilityZones: {zones.reason}")
+    return len(zones) if isinstance(zones, list) else 0
 
 
 def cluster_mode(view: StackView, group: Resource, shards: Any = None) -> bool | Unknown:
