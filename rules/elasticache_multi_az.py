@@ -37,9 +37,12 @@ META = RuleMeta(
         "az_mode on Valkey/Redis OSS clusters.",
     example="CfnReplicationGroup(multi_az_enabled=True, num_cache_clusters=2) without automatic_failover_enabled.",
     facts=(
-        SourcedFact("Multi-AZ with automatic failover: enabling Multi-AZ requires automatic failover.",
+        SourcedFact("MultiAZEnabled true requires AutomaticFailoverEnabled true (Multi-AZ fails over to a "
+                    "replica in another zone).",
                     f"{DOCS}/AutoFailover.html, "
-                    "https://github.com/hashicorp/terraform-provider-aws/issues/25831"),
+                    "https://github.com/hashicorp/terraform-provider-aws/issues/25831, "
+                    "https://pub.dev/documentation/pulumi_aws/latest/elasticache/ReplicationGroup/"
+                    "multiAzEnabled.html"),
         SourcedFact("AutomaticFailoverEnabled defaults to false.",
                     "botocore elasticache CreateReplicationGroup AutomaticFailoverEnabled"),
         SourcedFact("AZMode is only supported for Memcached clusters.",

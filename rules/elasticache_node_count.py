@@ -46,7 +46,10 @@ META = RuleMeta(
         SourcedFact("The error: \"When using automatic failover, there must be at least 2 cache clusters in the "
                     "replication group.\" (InvalidParameterCombination).",
                     "https://github.com/hashicorp/terraform/issues/25077"),
-        SourcedFact("Cluster mode enabled requires automatic failover, and one shard without replicas is valid.",
+        SourcedFact("AutomaticFailoverEnabled must be enabled for cluster mode enabled replication groups.",
+                    "botocore elasticache CreateReplicationGroup AutomaticFailoverEnabled"),
+        SourcedFact("With cluster mode enabled, shards without replicas are accepted (num_node_groups=1, "
+                    "replicas_per_node_group=0 with automatic failover).",
                     "https://github.com/hashicorp/terraform-provider-aws/issues/39271, "
                     "https://github.com/hashicorp/terraform-provider-aws/issues/17376"),
         SourcedFact("For Valkey or Redis OSS clusters NumCacheNodes must be 1 (Memcached: 1 to 40).",

@@ -251,7 +251,9 @@ def _unreadable_conditions(document: Any) -> str | None:
     statements = document.get("Statement") if isinstance(document, Mapping) else None
     if isinstance(statements, Unknown):
         return f"Statement: {statements.reason}"
-    for statement in [statements] if isinstance(statements, Mapping) else statements or []:
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    for statement in statements if isinstance(statements, list) else []:
         if isinstance(statement, Unknown):
             return f"a statement: {statement.reason}"
         conditions = statement.get("Condition") if isinstance(statement, Mapping) else None

@@ -22,6 +22,7 @@ STANDBY_MASTERS = 3
 # and were left out: burstable and previous generations. Newer families are not judged here.
 NO_STANDBY = ("t2", "t3", "m3", "r3", "i2", "c4", "m4", "r4")
 DATA_FAMILIES_REPORTED_ELSEWHERE = ("t3",)  # CDKC-O2 reports T3 data nodes with Standby
+STANDBY_VOLUME_TYPES = ("gp3",)  # or instance-store (SSD-backed) families, which take no EBS volume
 
 MULTIAZ_DOCS = "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html"
 
@@ -40,7 +41,8 @@ META = RuleMeta(
         "by default under the @aws-cdk/aws-opensearchservice:enableOpensearchMultiAzWithStandby flag (set by "
         "`cdk init`), so a Domain without masters fails at deploy; CDK itself only refuses T3 at synth. "
         "The other prerequisites are reported by CDKC-O5 (three zones, a multiple of three data nodes) and "
-        "CDKC-O2 (T3 data nodes). A master count other than three is reported as a warning."
+        "CDKC-O2 (T3 data nodes). A master count other than three, and EBS volumes other than gp3 (AWS "
+        "announced Standby for gp3 or SSD-backed instances; CDK's Domain defaults to gp2), are warnings."
     ),
     docs_url=MULTIAZ_DOCS,
     fix="Enable three dedicated master nodes (CDK: capacity.masterNodes=3 with a current-generation "
@@ -51,6 +53,11 @@ META = RuleMeta(
     facts=(
         SourcedFact("Multi-AZ with Standby needs three Availability Zones, dedicated master nodes (three) and "
                     "a multiple of three data nodes.", MULTIAZ_DOCS),
+        SourcedFact("Prerequisites at launch: OpenSearch 1.3 or above, three Availability Zones, three (or a "
+                    "multiple of three) data nodes, three dedicated master nodes; gp3 or SSD-backed instances.",
+                    "https://aws.amazon.com/blogs/big-data/amazon-opensearch-service-now-supports-99-99-"
+                    "availability-using-multi-az-with-standby/, "
+                    "https://www.infoq.com/news/2023/05/aws-opensearch-multi-az/"),
         SourcedFact("\"Multi-AZ with Standby only works with the m5, c5, r5, r6g, c6g, m6g, r6gd and i3 "
                     "instance types\" (the list when CDK added its T3 check; newer families joined later).",
                     "https://github.com/aws/aws-cdk/pull/29607"),
@@ -84,10 +91,15 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
         if unknown is not None:
             yield undetermined(view, domain, *unknown)
             continue
+        # Only an advisory depends on the volume type: an unknown one is left unreported rather than UNKNOWN.
+        ebs, volume = view.flag(domain, "EBSOptions.EBSEnabled"), view.text(domain, "EBSOptions.VolumeType")
+        values["EBSEnabled"] = ebs if ebs is True else False
+        values["VolumeType"] = volume if isinstance(volume, str) else None
         for message, path, evidence, severity in _problems(values):
             yield violation_or_undetermined(view, domain, message, evidence=evidence, severity=severity,
-                                            property_path=property_path(cluster(path) if path != "EngineVersion"
-                                                                        else path))
+                                            property_path=property_path(path if path.split(".")[0] in
+                                                                        ("EngineVersion", "EBSOptions")
+                                                                        else cluster(path)))
 
 
 def _problems(v):
@@ -108,6 +120,10 @@ def _problems(v):
     if master is not None and master.family in NO_STANDBY:
         yield (f"Multi-AZ with Standby is not available with {master.raw} dedicated masters (no T2/T3 or "
                f"previous generation)", "DedicatedMasterType", {"instance_type": master.raw, "role": "master"}, None)
+    volume = (v["VolumeType"] or "").strip().lower()
+    if v["EBSEnabled"] and volume and volume not in STANDBY_VOLUME_TYPES:
+        yield (f"Multi-AZ with Standby was announced for gp3 volumes or SSD-backed instances; this domain uses "
+               f"{volume} EBS volumes", "EBSOptions.VolumeType", {"volume_type": volume}, Severity.WARNING)
     version = v["EngineVersion"]
     if version is not None and not version.at_least("OpenSearch", 1, 3):
         yield (f"Multi-AZ with Standby needs OpenSearch 1.3 or later, not {version}", "EngineVersion",

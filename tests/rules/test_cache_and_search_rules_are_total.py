@@ -125,6 +125,10 @@ resources = st.dictionaries(st.sampled_from(IDS), resource(), min_size=1, max_si
     "AutomaticFailoverEnabled": True, "NodeGroupConfiguration": [{"ReplicaCount": "x"}, [1]]}}},
     second={"A": {"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {
         "AutomaticFailoverEnabled": True, "NodeGroupConfiguration": [[1]]}}})
+@example(first={"A": {"Type": "AWS::OpenSearchService::Domain", "Properties": {  # a policy that is not a policy
+    "VPCOptions": {"SubnetIds": ["subnet-1"]}, "AccessPolicies": {"Statement": True}}}},
+    second={"A": {"Type": "AWS::OpenSearchService::Domain", "Properties": {
+        "VPCOptions": {"SubnetIds": ["subnet-1"]}, "AccessPolicies": {"Statement": [{"Condition": True}, 3]}}}})
 def test_rules_yield_outcomes_and_never_raise(tmp_path_factory, first, second):
     directory = tmp_path_factory.mktemp("t")
     stacks = []
