@@ -34,7 +34,7 @@ META = RuleMeta(
         "with \"Encryption feature is not supported for engine REDIS\" (InvalidParameterCombination): "
         "in-transit encryption on a single cluster is a Memcached feature (1.6.12 and later); Valkey and Redis "
         "OSS take it on a ReplicationGroup, which is also where at-rest encryption and AuthToken live (the "
-        "CacheCluster schema has neither). On a ReplicationGroup, AuthToken is accepted only with "
+        "CacheCluster schema has neither, so cfn-lint's E3002 reports them there). On a ReplicationGroup, AuthToken is accepted only with "
         "TransitEncryptionEnabled true (default false), and both encryption features need Redis OSS 3.2.6 or "
         "4.0.10 and later (every Valkey version has them). The CDK has no L2 for ElastiCache, so these come "
         "from CfnCacheCluster/CfnReplicationGroup and no synth-time check sees them; cfn-lint checks engine "

@@ -130,6 +130,8 @@ def _has_vpc_endpoint(view: StackView, domain: Resource) -> bool | Unknown:
 
 def _custom_resource_policies(resolution: Resolution, domains, applied) -> Iterator[Outcome]:
     by_logical_id = {(id(view.template), d.logical_id): d for view, d in domains}
+    # An unreadable call matters only if some domain here has (or may have) a VPC endpoint.
+    vpc_domains = any(_has_vpc_endpoint(view, d) is not False for view, d in domains)
     for view in resolution.views:
         for carrier in view.template.of_type(*ACCESS_POLICY_RESOURCES):
             for key in SDK_CALL_PROPERTIES:
@@ -138,7 +140,8 @@ def _custom_resource_policies(resolution: Resolution, domains, applied) -> Itera
                     continue
                 call = _sdk_call(view, raw)
                 if isinstance(call, Unknown):
-                    yield Undetermined(view.stack, carrier.logical_id, f"{key}: {call.reason}")
+                    if vpc_domains:
+                        yield Undetermined(view.stack, carrier.logical_id, f"{key}: {call.reason}")
                     continue
                 parameters = call.document.get("parameters") if isinstance(call.document, Mapping) else None
                 if not isinstance(parameters, Mapping) or "AccessPolicies" not in parameters:
@@ -202,8 +205,7 @@ def _target_domain(parameters: Mapping, tokens: Mapping[str, Any], view: StackVi
     if isinstance(name, ResourceRef) and name.attribute is None:  # the domain's Ref, maybe through an export
         return by_logical_id.get((id(name.template or view.template), name.logical_id))
     if isinstance(name, str):
-        match = _TOKEN_PATTERN.fullmatch(name)
-        if match:
+        if _TOKEN_PATTERN.fullmatch(name):
             ref = tokens.get(name)
             if isinstance(ref, ResourceRef) and ref.attribute is None:
                 return by_logical_id.get((id(ref.template or view.template), ref.logical_id))
