@@ -142,7 +142,7 @@ def _custom_resource_policies(resolution: Resolution, domains, applied) -> Itera
                 if isinstance(call, Unknown):
                     if vpc_domains:
                         yield Undetermined(view.stack, carrier.logical_id, f"{key}: {call.reason}")
-                    continue
+                    break  # Update repeats Create: one UNKNOWN per resource
                 parameters = call.document.get("parameters") if isinstance(call.document, Mapping) else None
                 if not isinstance(parameters, Mapping) or "AccessPolicies" not in parameters:
                     continue
