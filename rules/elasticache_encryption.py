@@ -96,8 +96,9 @@ def _problems(resource_type, name, version, transit, at_rest, token):
     evidence = {"resource_type": resource_type, "engine": name, "engine_version": str(version) if version else None}
     if resource_type == CACHE_CLUSTER:
         if transit and name in KEY_VALUE_ENGINES:
-            yield (f"in-transit encryption is not supported on a {name} CacheCluster (\"Encryption feature is "
-                   f"not supported for engine {name.upper()}\"): use an AWS::ElastiCache::ReplicationGroup",
+            seen = " (\"Encryption feature is not supported for engine REDIS\")" if name == "redis" else ""
+            yield (f"in-transit encryption is not supported on a {name} CacheCluster{seen}: on a single cluster "
+                   f"it is a Memcached feature; use an AWS::ElastiCache::ReplicationGroup",
                    "TransitEncryptionEnabled", evidence)
         elif transit and name == MEMCACHED and version is not None and not version.at_least(*MEMCACHED_TLS_MINIMUM):
             yield (f"in-transit encryption needs Memcached 1.6.12 or later, not {version}",
