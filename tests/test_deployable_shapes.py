@@ -52,6 +52,12 @@ SHAPES = [
         {("CDKC-O10", "ShapesSearchPolicy-NearMiss-Search/Search/AccessPolicy/Resource/Default")},
         id="opensearch-vpc-ip-policy",
     ),
+    pytest.param(
+        "shapes_search_standby",
+        {"good": ["ShapesSearchStandby-Good-Search"], "nearmiss": ["ShapesSearchStandby-NearMiss-Search"]},
+        {("CDKC-O11", "ShapesSearchStandby-NearMiss-Search/Search/Resource")},
+        id="opensearch-standby-from-the-feature-flag",
+    ),
 ]
 
 
