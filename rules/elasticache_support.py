@@ -88,7 +88,7 @@ def node_type(view: StackView, resource: Resource) -> NodeType | Unknown | None:
         return text
     parts = text.strip().lower().split(".")
     if len(parts) != 3 or parts[0] != "cache":
-        return None  # not a node type name at all: cfn-lint and the service report that
+        return NodeType(text.strip(), "", "")  # not a node type name: no family, and offered nowhere
     return NodeType(text.strip(), parts[1], parts[2])
 
 
