@@ -504,7 +504,7 @@ _NAME_LISTINGS = {
     "elasticache-subnet-group": (True, _listing("elasticache", "describe_cache_subnet_groups", "CacheSubnetGroups",
                                                 "CacheSubnetGroupName")),
     "cloudwatch-dashboard": (False, _listing("cloudwatch", "list_dashboards", "DashboardEntries", "DashboardName")),
-    "dynamodb-table": (False, _listing("dynamodb", "list_tables", "TableNames", "TableName")),
+    "dynamodb-table": (False, lambda facts: facts._all("dynamodb", "list_tables", "TableNames")),  # plain names
     "lambda-function": (False, _listing("lambda", "list_functions", "Functions", "FunctionName")),
     "ecr-repository": (False, _listing("ecr", "describe_repositories", "repositories", "repositoryName")),
 }
