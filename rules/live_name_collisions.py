@@ -54,7 +54,18 @@ META = RuleMeta(
     example="rds.DatabaseInstance(instance_identifier='courtcase-db') after a rolled-back first deploy left "
             "its snapshot-protected instance behind.",
     needs_live=True,
+    details=lambda: _coverage(),
 )
+
+
+def _coverage() -> str:
+    from cdkcheck.named_resources import named_types, unchecked_types
+
+    named = named_types()
+    unchecked = unchecked_types()
+    return (f"{len(named)} named resource types in the registry schemas; {len(named) - len(unchecked)} checked "
+            f"(one read-only listing per kind): {', '.join(t for t in named if t not in unchecked)}. "
+            f"Not checked (an explicit name is reported as an info finding): {', '.join(unchecked)}.")
 
 
 def evaluate(ctx: RuleContext) -> Iterator[Outcome]:

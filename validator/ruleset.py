@@ -28,6 +28,8 @@ class RuleMeta:
     example: str = ""
     needs_live: bool = False  # reads AccountFacts; skipped offline, UNKNOWN when the account cannot answer
     suppressible: bool = True
+    # Facts computed from data when asked (`cdkcheck explain`), too costly to build at import.
+    details: Callable[[], str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
