@@ -37,7 +37,9 @@ META = RuleMeta(
         "was marked for deletion'). Facts relied on: a secret id is a name, a full ARN, or a partial ARN "
         "without the '-' and 6 random characters Secrets Manager appends (a full ARN with another suffix "
         "names an earlier secret of that name); ECS ValueFrom is a secret ARN or a parameter ARN or name; an "
-        "SSM parameter ARN drops the name's leading '/'. Secrets come from one secretsmanager:ListSecrets "
+        "SSM parameter ARN drops the name's leading '/'; ECS resolves ValueFrom and CredentialsParameter by the "
+        "complete ARN, so a partial ARN (Secret.from_secret_name_v2) of an existing secret is a warning: tasks "
+        "fail to start fetching it (aws/aws-cdk#20744, #18555, #11526). Secrets come from one secretsmanager:ListSecrets "
         "with IncludePlannedDeletion (ListSecrets is eventually consistent: a secret created in the last "
         "minutes may not show), parameters from ssm:DescribeParameters by exact name; values are never read. "
         "A reference to a secret or parameter the same deploy creates (Ref / GetAtt to it, an RDS managed "
@@ -55,6 +57,9 @@ META = RuleMeta(
     needs_live=True,
 )
 
+# ECS resolves ValueFrom / CredentialsParameter by the exact ARN; partial ARNs from fromSecretNameV2 fail.
+_ECS_PARTIAL_ARN_ISSUES = ("https://github.com/aws/aws-cdk/issues/20744", "https://github.com/aws/aws-cdk/issues/18555",
+                           "https://github.com/aws/aws-cdk/issues/11526")
 _DOCS_SSM = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html"
 
 
@@ -125,6 +130,16 @@ def _secret_outcome(ctx: RuleContext, ref: SecretReference, secrets) -> Iterator
     evidence = {"service": "secretsmanager", "reference": ref.identifier, "via": ref.via,
                 "source": "secretsmanager.list_secrets (IncludePlannedDeletion)"}
     if secret is not None and not secret.scheduled_for_deletion:
+        if ref.via.startswith("ECS") and parse_arn(ref.identifier or "") and ref.identifier != secret.arn:
+            yield Violation(
+                stack=ref.stack, logical_id=ref.logical_id,
+                message=f"{ref.via} names secret '{secret.name}' by a partial ARN (no random suffix); ECS needs "
+                        "the complete ARN, and tasks fail to start fetching it (AccessDenied or \"can't find "
+                        "the specified secret\")",
+                evidence={**evidence, "arn": secret.arn, "issues": _ECS_PARTIAL_ARN_ISSUES},
+                property_path=ref.property_path, severity=Severity.WARNING,
+                fix=f"Reference the complete ARN {secret.arn} (CDK: Secret.from_secret_complete_arn) instead of "
+                    "Secret.from_secret_name_v2 / from_secret_partial_arn.")
         return
     if secret is not None:
         yield Violation(

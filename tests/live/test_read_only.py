@@ -76,7 +76,8 @@ def test_secret_and_parameter_checks_never_read_a_value(aws, sent_operations):
     account = aws("123456789012")
     for case in ("CDKC-L10/pass", "CDKC-L6/fail-named"):
         account.seed(json.loads((FIXTURES / f"{case}.seed.json").read_text()))
-    stacks = [stack_from(FIXTURES / "CDKC-L10" / "pass.template.json", account.account, "us-east-1", name="Refs"),
+    stacks = [stack_from(FIXTURES / "CDKC-L10" / "pass.template.json", account.account, "us-east-1", name="Refs",
+                         saved=account.saved),
               stack_from(FIXTURES / "CDKC-L6" / "fail-named.template.json", account.account, "us-east-1",
                          name="Named")]
     rules = [r for r in ALL_RULES if r.meta.id in ("CDKC-L10", "CDKC-L6")]
