@@ -86,7 +86,12 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
                 (named[kind] if kind else unchecked).append((stack, resource, prop, name))
             elif kind and not _derived_from_deployed_resource(resource, prop, stack, env):
                 yield Undetermined(stack, resource.logical_id, f"{prop} is not known before deploy")
+    if not named and not unchecked:
+        return
+    require_account(ctx)
     for stack, resource, prop, name in unchecked:
+        if resource.logical_id in deployed_logical_ids(ctx, stack):
+            continue  # deployed already: an update, not a create
         yield Violation(
             stack=stack, logical_id=resource.logical_id,
             message=f"{resource.type} {prop} '{name}' was not checked for an existing resource of that name: "
@@ -95,9 +100,6 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
                       "source": "registry schema (named type without a lookup)"},
             property_path=f"Properties.{prop}", severity=Severity.INFO,
             fix="Check the name by hand, or let CloudFormation generate it.")
-    if not named:
-        return
-    require_account(ctx)
     new = {kind: [(s, r, p, n) for s, r, p, n in entries
                   if r.logical_id not in deployed_logical_ids(ctx, s)] for kind, entries in named.items()}
     new = {kind: entries for kind, entries in new.items() if entries}
