@@ -21,6 +21,7 @@ from cdkcheck.rules import (live_bootstrap_version, live_credentials, live_name_
 from cdkcheck.rules import cross_environment_names
 from cdkcheck.rules import elasticache_encryption, elasticache_multi_az, elasticache_node_count, elasticache_node_type
 from cdkcheck.rules import opensearch_access_policy, opensearch_standby_prerequisites
+from cdkcheck.rules import live_referenced_secrets
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -56,6 +57,7 @@ ALL_RULES: tuple[Rule, ...] = (
     elasticache_node_type.RULE,
     opensearch_access_policy.RULE,
     opensearch_standby_prerequisites.RULE,
+    live_referenced_secrets.RULE,
 )
 
 # Rules over every environment of a run at once (cdkcheck.cross_environment runs them).

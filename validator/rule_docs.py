@@ -127,6 +127,8 @@ def explain_text(rule_id: str, rules: Sequence[Rule] | None = None) -> str:
         lines.append(f"Options (rules.{meta.id}.options): {options}")
     if not meta.suppressible:
         lines.append("Cannot be suppressed: it describes the account, reconfigure instead.")
+    if meta.details is not None:
+        lines += ["", "Details:", _indent(meta.details())]
     lines.append(f"Docs: {meta.docs_url}")
     return "\n".join(lines) + "\n"
 
