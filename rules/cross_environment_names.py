@@ -15,12 +15,10 @@ from typing import Iterator, Sequence
 from cdkcheck.cross_environment import CrossEnvironmentRule, CrossOutcome, CrossViolation, EnvironmentView
 from cdkcheck.intrinsics import ResolutionEnv, Unknown, env_for_stack, resolve_property, resource_exists
 from cdkcheck.model import Resource, Severity, Stack
-from cdkcheck.registry import type_schema
+from cdkcheck.named_resources import NAMED_BEYOND_IDENTIFIER, name_property
 from cdkcheck.ruleset import RuleMeta
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
-# Names that are create-only although the type's identifier is an ARN (so named_by() does not give them).
-NAMED_BESIDE_REGISTRY = {"AWS::SecretsManager::Secret": "Name"}
 # Namespaces wider than one account and region. IAM is a global service whose names are unique per
 # account and not distinguished by case; general purpose S3 bucket names are unique per partition.
 ACCOUNT_WIDE_PREFIXES = ("AWS::IAM::",)
@@ -34,7 +32,7 @@ META = RuleMeta(
             "and region (S3 bucket names: anywhere).",
     severity=Severity.ERROR,
     resource_types=(STACK_TYPE, "every type whose name is its create-only identifier in the registry schemas",
-                    *NAMED_BESIDE_REGISTRY),
+                    *NAMED_BEYOND_IDENTIFIER),
     rationale=(
         "A CloudFormation stack name is unique per account and Region (CreateStack: 'The name must be unique in "
         "the Region in which you are creating the stack'), so two environments that resolve to one account and "
@@ -82,10 +80,7 @@ class _Named:
 
 def named_by(type_name: str) -> str | None:
     """The property that names a resource of this type in its namespace, or None."""
-    if type_name in NAMED_BESIDE_REGISTRY:
-        return NAMED_BESIDE_REGISTRY[type_name]
-    schema = type_schema(type_name)
-    return schema.named_by() if schema else None
+    return name_property(type_name)
 
 
 def partition_of(region: str | None) -> str | None:
