@@ -21,13 +21,15 @@ from cdkcheck.analyzers.cache import ResultCache
 from cdkcheck.analyzers.cfn_lint_pool import usable_cpus
 from cdkcheck.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
+from cdkcheck.empty_stacks import empty_stack_findings
+from cdkcheck.engine_versions import judge_version_findings
 from cdkcheck.errors import CdkcheckError
 from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
 from cdkcheck.model import (
     Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
     SourceLocation, Stack,
 )
-from cdkcheck.policy import apply_policy
+from cdkcheck.policy import PolicyContext, apply_policy
 from cdkcheck.redact import redact_result, secret_values
 from cdkcheck.rule_engine import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
@@ -198,6 +200,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     outcomes: list[CheckOutcome] = []
     findings += _missing_context_findings(p.assembly, stacks)
     findings += _binding_findings(environment, stacks)
+    findings += empty_stack_findings(stacks)
 
     from cdkcheck.analyzers import cdk as cdk_findings
     from cdkcheck.analyzers.cfn_lint import run_cfn_lint
@@ -233,8 +236,9 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     findings = locate_findings(findings, p.assembly.directory, options.app_dir)
     findings = apply_suppressions(findings, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
-    findings = sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in apply_policy(findings, environment)),
-                      key=_finding_order)
+    findings = judge_version_findings(findings, stacks, facts)
+    decided = apply_policy(findings, environment, PolicyContext(stacks=stacks))
+    findings = sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in decided), key=_finding_order)
     from cdkcheck.duration import estimate_environment
 
     estimate = estimate_environment(stacks, context.environment)
