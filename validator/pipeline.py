@@ -23,7 +23,7 @@ from cdkcheck.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
 from cdkcheck.empty_stacks import empty_stack_findings
 from cdkcheck.engine_versions import judge_version_findings
-from cdkcheck.errors import CdkcheckError
+from cdkcheck.errors import AssemblyError, CdkcheckError
 from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
 from cdkcheck.model import (
     Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
@@ -130,13 +130,25 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
                 for p in group:
                     p.synth = outcome
                     if outcome.assembly_dir is not None:
-                        p.assembly = load_assembly(outcome.assembly_dir)
+                        p.assembly = _load_synthesized(outcome.assembly_dir, cache_root)
                 if group[0].assembly is not None:
                     ahead.submit(_analysis_jobs(group[0].assembly, [p.environment for p in group], options, config))
         except BaseException:  # Ctrl-C, SIGTERM, a bad assembly: stop the apps still synthesizing first
             stop.set()
             raise
     return prepared
+
+
+def _load_synthesized(assembly_dir: Path, cache_root: Path) -> Assembly:
+    """The assembly the app's synth wrote into cdkcheck's cache: its files are no one's to edit."""
+    try:
+        return load_assembly(assembly_dir)
+    except AssemblyError as error:
+        raise AssemblyError(
+            f"the app's synth wrote an assembly cdkcheck cannot read: {error.message}", file=error.file,
+            hint=f"this file is the app's synth output in cdkcheck's cache ({cache_root}), not a file to fix: "
+                 "run 'cdk synth' to see what the app writes, and re-run with --no-cache; if cdk deploy "
+                 "accepts it, report it as a cdkcheck bug") from error
 
 
 def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions, cache_root: Path,

@@ -10,6 +10,8 @@ that are wrong for some CDK shapes are narrowed here, by id.
 
 from __future__ import annotations
 
+import ast
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -48,12 +50,13 @@ class PolicyContext:
 
     stacks: Sequence[Stack] = ()
 
+    def stack_of(self, finding: Finding) -> Stack | None:
+        return next((s for s in self.stacks if s.display_name == finding.stack), None)
+
     def resource_properties(self, finding: Finding) -> Mapping | None:
-        for stack in self.stacks:
-            if stack.display_name == finding.stack:
-                resource = stack.template.resources.get(finding.logical_id or "")
-                return resource.properties if resource is not None else None
-        return None
+        stack = self.stack_of(finding)
+        resource = stack.template.resources.get(finding.logical_id or "") if stack is not None else None
+        return resource.properties if resource is not None else None
 
 
 # A narrowing answers "does this listed finding block here?" for the shapes its note in the data file names.
@@ -76,8 +79,53 @@ def _engine_version_refused(finding: Finding, context: PolicyContext) -> bool:
     return not judgement["offered"]
 
 
+def _policy_resource_not_an_arn(finding: Finding, context: PolicyContext) -> bool:
+    """E3510: only a Resource that is not '*' nor 'arn:...' is refused; cfn-lint's full grammar is advice."""
+    parts = (finding.property_path or "").split("/")
+    if "Resource" not in parts and "NotResource" not in parts:
+        return False
+    value, _, rest = finding.message.partition(" does not match ")
+    if not rest:
+        return False
+    try:
+        value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return False
+    return isinstance(value, str) and value != "*" and not value.startswith("arn:")
+
+
+_REGULAR_ZONE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d[a-z]$")  # us-east-1a; not us-east-1-bos-1a
+
+
+def _alb_subnets_all_in_regular_zones(finding: Finding, context: PolicyContext) -> bool:
+    """E3680: one subnet is allowed when it is in a Local Zone, so block only on subnets known to be regular."""
+    stack = context.stack_of(finding)
+    properties = context.resource_properties(finding)
+    if stack is None or properties is None:
+        return True
+    entries = properties.get("Subnets")
+    if not isinstance(entries, list):
+        mappings = properties.get("SubnetMappings")
+        entries = [m.get("SubnetId") for m in mappings if isinstance(m, dict)] if isinstance(mappings, list) else []
+    if not entries:
+        return True
+    for entry in entries:
+        ref = entry.get("Ref") if isinstance(entry, dict) else None
+        subnet = stack.template.resources.get(ref) if isinstance(ref, str) else None
+        if subnet is None or subnet.type != "AWS::EC2::Subnet":
+            return False  # an existing subnet: its zone (Local Zone or not) is the account's
+        zone = subnet.properties.get("AvailabilityZone")
+        if isinstance(zone, str) and not _REGULAR_ZONE.match(zone):
+            return False  # a Local Zone (or Wavelength) subnet: one is enough
+        if isinstance(zone, dict) and "Ref" in zone:
+            return False  # a parameter: could name a Local Zone
+    return True  # no zone (EC2 picks a regular one), a literal regular zone, or Fn::GetAZs
+
+
 NARROWINGS: dict[str, Narrowing] = {
+    "E3680": _alb_subnets_all_in_regular_zones,
     "E3049": _health_check_port_set,
+    "E3510": _policy_resource_not_an_arn,
     "E3690": _engine_version_refused,
     "E3691": _engine_version_refused,
     "W3690": _engine_version_refused,
