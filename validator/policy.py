@@ -158,4 +158,12 @@ def is_blocking(finding: Finding, environment: EnvironmentConfig, context: Polic
 
 def apply_policy(findings: Iterable[Finding], environment: EnvironmentConfig,
                  context: PolicyContext | None = None) -> list[Finding]:
-    return [replace(f, blocking=is_blocking(f, environment, context)) for f in findings]
+    decided = []
+    for f in findings:
+        blocking = is_blocking(f, environment, context)
+        entry = cfn_lint_blocking().get(f.rule_id) if f.source is Source.CFN_LINT else None
+        if entry is not None and entry.narrow and not blocking and f.suppression is None:
+            # Listed, but not in this shape: the JSON report says why it is only advice here.
+            f = replace(f, evidence={**f.evidence, "policy": f"advisory in this shape: {entry.narrow}"})
+        decided.append(replace(f, blocking=blocking))
+    return decided

@@ -163,7 +163,11 @@ def _external_hint(rule_id: str) -> str | None:
     if upper.startswith("CKV"):
         return "a checkov check: see https://www.checkov.io/5.Policy%20Index/cloudformation.html"
     if upper[:1] in ("E", "W", "I") and upper[1:].isdigit():
-        return "a cfn-lint rule: see https://github.com/aws-cloudformation/cfn-lint/blob/main/docs/rules.md"
+        entry = cfn_lint_blocking().get(upper)
+        policy = (f"blocks a deploy: {entry.reason}" + (f"; narrowed: {entry.narrow}" if entry.narrow else "")
+                  if entry else "an advisory in cdkcheck unless an environment's cfn_lint_blocking names it")
+        return (f"a cfn-lint rule, {policy}; see "
+                "https://github.com/aws-cloudformation/cfn-lint/blob/main/docs/rules.md")
     if upper.startswith("CDK-"):
         return "reported by CDK itself: see `cdkcheck rules`"
     return None
