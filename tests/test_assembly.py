@@ -52,10 +52,25 @@ def test_template_problems_name_the_file(tmp_path):
     assert str(truncated) in str(info.value) and "not valid JSON" in str(info.value)
     with pytest.raises(AssemblyError, match="template file is missing"):
         load_template(tmp_path / "absent.template.json")
-    no_resources = tmp_path / "B.template.json"
-    no_resources.write_text("{}")
-    with pytest.raises(AssemblyError, match="no Resources"):
-        load_template(no_resources)
+    resources_a_list = tmp_path / "B.template.json"
+    resources_a_list.write_text('{"Resources": []}')
+    with pytest.raises(AssemblyError, match="no Resources object"):
+        load_template(resources_a_list)
+    empty_file = tmp_path / "C.template.json"
+    empty_file.write_text("")
+    with pytest.raises(AssemblyError, match="template file is empty") as info:
+        load_template(empty_file)
+    assert str(empty_file) in str(info.value)
+
+
+def test_a_template_without_resources_is_an_empty_stack_not_an_error(tmp_path):
+    # What CDK writes for a stack without constructs: the bootstrap-version parameter and rule, no Resources.
+    path = tmp_path / "Empty.template.json"
+    path.write_text('{"Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>", '
+                    '"Default": "/cdk-bootstrap/hnb659fds/version"}}, "Rules": {}}')
+    template = load_template(path)
+    assert dict(template.resources) == {}
+    assert "BootstrapVersion" in template.parameters
 
 
 def test_yaml_templates_are_read(tmp_path):

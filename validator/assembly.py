@@ -158,11 +158,14 @@ def load_template(path: Path) -> Template:
     if raw is None:
         raise AssemblyError("template file is missing", file=str(path),
                             hint="re-run the synth; the assembly is incomplete")
+    if not raw.strip():
+        raise AssemblyError("template file is empty", file=str(path), hint=_RESYNTH)
     body = _parse_template_text(raw, path)
-    resources_raw = body.get("Resources")
+    # No Resources at all is what CDK writes for an empty stack (cdk deploy skips it): an empty template.
+    resources_raw = body.get("Resources", {})
     if not isinstance(resources_raw, dict):
         raise AssemblyError("template has no Resources object", file=str(path),
-                            hint="a CloudFormation template needs a Resources section")
+                            hint="a CloudFormation template's Resources section is an object of resources")
     resources = {}
     for logical_id, spec in resources_raw.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("Type"), str):

@@ -31,6 +31,7 @@ ENVIRONMENT_KEYS: dict[str, tuple[type, ...]] = {
     "fail_on": (str,),
     "checkov_blocking": (list,),  # checkov check ids that block in this environment
     "cfn_lint_ignore": (list,),  # cfn-lint rule ids not to run
+    "cfn_lint_blocking": (list,),  # cfn-lint rule ids that block here besides the reviewed list ("*" for all)
     "max_deploy_minutes": (int, float),
     "deploy_time_blocking": (bool,),
     "rules": (dict,),  # rule id -> {enabled, severity, options...}
@@ -81,6 +82,7 @@ class EnvironmentConfig:
     fail_on: Severity = Severity.ERROR
     checkov_blocking: tuple[str, ...] = ()
     cfn_lint_ignore: tuple[str, ...] = ()
+    cfn_lint_blocking: tuple[str, ...] = ()
     max_deploy_minutes: float = 60.0
     deploy_time_blocking: bool = False
     rules: Mapping[str, RuleSetting] = field(default_factory=dict)
@@ -169,7 +171,7 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         raise ConfigError(f"'{prefix}live' must be one of {', '.join(LIVE_MODES)}, not '{live}'",
                           file=where, hint=did_you_mean(live, LIVE_MODES))
     fail_on = _severity(table.get("fail_on", "error"), where, prefix + "fail_on")
-    for key in ("stacks", "checkov_blocking", "cfn_lint_ignore"):
+    for key in ("stacks", "checkov_blocking", "cfn_lint_ignore", "cfn_lint_blocking"):
         if not all(isinstance(v, str) for v in table.get(key, [])):
             raise ConfigError(f"'{prefix}{key}' must be a list of strings", file=where)
     account = table.get("account")
@@ -189,6 +191,7 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         fail_on=fail_on,
         checkov_blocking=tuple(table.get("checkov_blocking", ())),
         cfn_lint_ignore=tuple(table.get("cfn_lint_ignore", ())),
+        cfn_lint_blocking=tuple(table.get("cfn_lint_blocking", ())),
         max_deploy_minutes=float(table.get("max_deploy_minutes", 60)),
         deploy_time_blocking=bool(table.get("deploy_time_blocking", False)),
         rules=rules,

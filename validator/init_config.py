@@ -158,6 +158,7 @@ def render_config(proposals: Sequence[ProposedEnvironment], leftover: Sequence[s
         '# fail_on = "error"              # lowest severity that blocks a deploy: "error", "warning" or "info"',
         "# checkov_blocking = []          # checkov ids that block (\"*\" for all); otherwise checkov advises",
         "# cfn_lint_ignore = []           # cfn-lint rule ids not to run",
+        "# cfn_lint_blocking = []         # cfn-lint ids that block besides `cdkcheck rules`' list (\"*\" for all)",
         "# max_deploy_minutes = 60        # warn when the estimated first deploy takes longer",
         "",
     ]

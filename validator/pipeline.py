@@ -22,13 +22,15 @@ from cdkcheck.analyzers.cache import ResultCache
 from cdkcheck.analyzers.cfn_lint_pool import usable_cpus
 from cdkcheck.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
-from cdkcheck.errors import CdkcheckError
+from cdkcheck.empty_stacks import empty_stack_findings
+from cdkcheck.engine_versions import judge_version_findings
+from cdkcheck.errors import AssemblyError, CdkcheckError
 from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
 from cdkcheck.model import (
     Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
     SourceLocation, Stack,
 )
-from cdkcheck.policy import apply_policy
+from cdkcheck.policy import PolicyContext, apply_policy
 from cdkcheck.redact import redact_result, secret_values
 from cdkcheck.rule_engine import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
@@ -139,13 +141,25 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
                 for p in group:
                     p.synth = outcome
                     if outcome.assembly_dir is not None:
-                        p.assembly = load_assembly(outcome.assembly_dir)
+                        p.assembly = _load_synthesized(outcome.assembly_dir, cache_root)
                 if group[0].assembly is not None and _analyzed(group):
                     ahead.submit(_analysis_jobs(group[0].assembly, _analyzed(group), options, config))
         except BaseException:  # Ctrl-C, SIGTERM, a bad assembly: stop the apps still synthesizing first
             stop.set()
             raise
     return prepared
+
+
+def _load_synthesized(assembly_dir: Path, cache_root: Path) -> Assembly:
+    """The assembly the app's synth wrote into cdkcheck's cache: its files are no one's to edit."""
+    try:
+        return load_assembly(assembly_dir)
+    except AssemblyError as error:
+        raise AssemblyError(
+            f"the app's synth wrote an assembly cdkcheck cannot read: {error.message}", file=error.file,
+            hint=f"this file is the app's synth output in cdkcheck's cache ({cache_root}), not a file to fix: "
+                 "run 'cdk synth' to see what the app writes, and re-run with --no-cache; if cdk deploy "
+                 "accepts it, report it as a cdkcheck bug") from error
 
 
 def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions, cache_root: Path,
@@ -257,6 +271,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     outcomes: list[CheckOutcome] = []
     findings += _missing_context_findings(p.assembly, stacks)
     findings += _binding_findings(environment, stacks)
+    findings += empty_stack_findings(stacks)
 
     from cdkcheck.analyzers import cdk as cdk_findings
     from cdkcheck.analyzers.cfn_lint import run_cfn_lint
@@ -295,8 +310,9 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     findings = locate_findings(findings, p.assembly.directory, options.app_dir)
     findings = apply_suppressions(findings, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
-    findings = sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in apply_policy(findings, environment)),
-                      key=_finding_order)
+    findings = judge_version_findings(findings, stacks, facts)
+    decided = apply_policy(findings, environment, PolicyContext(stacks=stacks))
+    findings = sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in decided), key=_finding_order)
     from cdkcheck.duration import estimate_environment
 
     estimate = estimate_environment(stacks, context.environment)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from cdkcheck.errors import UsageError, closest
-from cdkcheck.policy import CREATE_FAILING_CFN_LINT_WARNINGS, NEVER_BLOCKING
+from cdkcheck.policy import NEVER_BLOCKING, BlockingEntry, cfn_lint_blocking
 from cdkcheck.ruleset import Rule
 
 
@@ -27,15 +27,20 @@ class FoldedIn:
 
 def folded_in() -> tuple[FoldedIn, ...]:
     never = ", ".join(sorted(NEVER_BLOCKING))
-    create_failing = "; ".join(f"{rule_id} ({why})" for rule_id, why in sorted(CREATE_FAILING_CFN_LINT_WARNINGS.items()))
+    listed = len(cfn_lint_blocking())
     return (
         FoldedIn(
             source="cfn-lint",
             ids="every cfn-lint rule (E*, W*, I*), run with the environment's region",
-            blocking=f"errors block; warnings are advisory except {create_failing}, which blocks",
-            notes="Ids that back cdkcheck's own rules: E3025/E3062 RDS instance class, E3690/E3691/W3691 RDS engine "
-                  "version, E3653 OpenSearch instance type, E3059/E3060 subnet CIDR inside the VPC / overlapping "
-                  "(CDKC-V4 covers what they cannot see), E3680 ALB subnet count (CDKC-V5 checks their zones). "
+            blocking=f"only the {listed} ids on the reviewed list below block, each because CloudFormation or "
+                     "the service refuses the create or update (some narrowed for CDK shapes); every other "
+                     "cfn-lint finding is advisory, whatever its severity. An environment blocks on more with "
+                     "cfn_lint_blocking (ids, or \"*\" for all)",
+            notes="Ids that back cdkcheck's own rules: E3025/E3062 RDS instance class, E3690/E3691/W3690/W3691 RDS "
+                  "engine version (judged as RDS does: a major-only version is valid while a minor of it is "
+                  "offered; the account's answer wins over static data), E3653 OpenSearch instance type, "
+                  "E3059/E3060 subnet CIDR inside the VPC / overlapping (CDKC-V4 covers what they cannot see), "
+                  "E3680 ALB subnet count (advisory: one Local Zone subnet is allowed; CDKC-V5 checks the zones). "
                   "Turn rules off per environment with cfn_lint_ignore.",
         ),
         FoldedIn(
@@ -59,9 +64,11 @@ def folded_in() -> tuple[FoldedIn, ...]:
         FoldedIn(
             source="cdkcheck (pipeline)",
             ids=f"CDKC-ENV-ACCOUNT, CDKC-ENV-REGION, {never}",
-            blocking=f"the environment-binding checks block; {never} never block (the UNKNOWN check beside "
-                     "them decides the verdict)",
-            notes="CDKC-ENV-*: a stack bound to another account or region than the environment deploys to.",
+            blocking=f"the environment-binding checks block; {never} never block (for the first and last, "
+                     "the UNKNOWN check beside them decides the verdict)",
+            notes="CDKC-ENV-*: a stack bound to another account or region than the environment deploys to. "
+                  "CDKC-EMPTY-STACK: a stack with no resources (or only CDK's metadata resource); cdk deploy "
+                  "skips a stack without resources, so it is an advisory.",
         ),
     )
 
@@ -97,6 +104,11 @@ def rules_text(rules: Sequence[Rule] | None = None) -> str:
         lines.append(f"  {f.source}: {f.ids}")
         lines.append(f"    blocking: {f.blocking}")
         lines.append(f"    {f.notes}")
+    lines += ["", f"cfn-lint ids that block ({len(cfn_lint_blocking())}; data/cfn_lint_blocking.toml):", ""]
+    for entry in _blocking_entries():
+        lines.append(f"  {entry.rule_id}  {entry.reason}")
+        if entry.narrow:
+            lines.append(f"         narrowed: {entry.narrow}")
     lines += ["", "Per environment: rules.<ID> = {enabled, severity, options} in cdkcheck.toml; "
                   "`cdkcheck explain ID` for one rule."]
     return "\n".join(lines) + "\n"
@@ -164,7 +176,11 @@ def _external_hint(rule_id: str) -> str | None:
     if upper.startswith("CKV"):
         return "a checkov check: see https://www.checkov.io/5.Policy%20Index/cloudformation.html"
     if upper[:1] in ("E", "W", "I") and upper[1:].isdigit():
-        return "a cfn-lint rule: see https://github.com/aws-cloudformation/cfn-lint/blob/main/docs/rules.md"
+        entry = cfn_lint_blocking().get(upper)
+        policy = (f"blocks a deploy: {entry.reason}" + (f"; narrowed: {entry.narrow}" if entry.narrow else "")
+                  if entry else "an advisory in cdkcheck unless an environment's cfn_lint_blocking names it")
+        return (f"a cfn-lint rule, {policy}; see "
+                "https://github.com/aws-cloudformation/cfn-lint/blob/main/docs/rules.md")
     if upper.startswith("CDK-"):
         return "reported by CDK itself: see `cdkcheck rules`"
     return None
@@ -192,6 +208,13 @@ def rules_markdown(rules: Sequence[Rule] | None = None) -> str:
     out += ["", "## Folded in from other tools", "", "| source | ids | blocking | notes |", "|---|---|---|---|"]
     for f in folded_in():
         out.append(f"| {f.source} | {_cell(f.ids)} | {_cell(f.blocking)} | {_cell(f.notes)} |")
+    out += ["", "## cfn-lint ids that block", "",
+            "<!-- From validator/data/cfn_lint_blocking.toml, the list cdkcheck.policy reads. -->", "",
+            "A cfn-lint finding blocks only when its id is here (or the environment's `cfn_lint_blocking` names "
+            "it, or `\"*\"`); every other cfn-lint finding is advisory.", "",
+            "| id | why the deploy fails | narrowed | source |", "|---|---|---|---|"]
+    for entry in _blocking_entries():
+        out.append(f"| {entry.rule_id} | {_cell(entry.reason)} | {_cell(entry.narrow or '')} | <{entry.source}> |")
     for r in rules:
         m = r.meta
         out += ["", f"## {m.id} {m.name}", "", m.summary, "",
@@ -208,6 +231,10 @@ def rules_markdown(rules: Sequence[Rule] | None = None) -> str:
             out.append("")
         out += [f"**Fix.** {m.fix}", "", f"**Example.** {m.example}"]
     return "\n".join(out) + "\n"
+
+
+def _blocking_entries() -> list[BlockingEntry]:
+    return sorted(cfn_lint_blocking().values(), key=lambda e: (e.rule_id[1:], e.rule_id))
 
 
 def _sort_key(rule_id: str) -> tuple[str, int, str]:

@@ -22,6 +22,7 @@ from collections import defaultdict
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from cdkcheck.long_messages import shorten
 from cdkcheck.redact import redact_findings, secret_values
 from cdkcheck.analyzers import AnalyzerReport, analyzer_failed, bind_to_stack
 from cdkcheck.analyzers.cache import CacheKey, ResultCache
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 CHECK = "cfn-lint"
 DEFAULT_REGION = "us-east-1"
 # Bump when the way matches become findings changes, so cached results are redone.
-RESULT_FORMAT = "1"
+RESULT_FORMAT = "2"
 
 # Rules that fire on what CDK generates, not on what the user wrote, and never affect a deploy.
 CDK_NOISE_RULES: dict[str, str] = {
@@ -62,6 +63,9 @@ def run_cfn_lint(
     `ignore` adds rule ids (or prefixes such as "W30") to CDK_NOISE_RULES. With a `pool`, templates
     are linted in parallel in its worker processes; without one, here, one after the other.
     """
+    # cdk deploy skips a stack without resources, so nothing in it can fail (cdkcheck.empty_stacks says so);
+    # cfn-lint would call the missing Resources section an error.
+    stacks = [s for s in stacks if s.template.resources]
     version = _installed_version()
     if version is None:
         return _could_not_run("cfn-lint is not installed in this environment", stacks)
@@ -164,16 +168,17 @@ def _finding(match: Any) -> Finding:
     """A template-relative finding: bind_to_stack adds stack, construct path and file."""
     rule = match.rule
     logical_id, property_path = _split_path(getattr(match, "path", None) or ())
+    message, full = shorten(str(match.message))
     return Finding(
         rule_id=rule.id,
         source=Source.CFN_LINT,
         severity=_SEVERITY_BY_PREFIX.get(rule.id[:1], Severity.WARNING),
-        message=str(match.message),
+        message=message,
         logical_id=logical_id,
         property_path=property_path,
         fix=_fix(rule),
         location=SourceLocation(file="", line=match.linenumber, kind="template"),
-        evidence={"column": match.columnnumber, "rule": rule.shortdesc},
+        evidence={"column": match.columnnumber, "rule": rule.shortdesc, **full},
     )
 
 

@@ -382,7 +382,9 @@ class BotoAccountFacts(SecretAndParameterFacts):
         def compute() -> RdsEngineVersion | None:
             found = self._all("rds", "describe_db_engine_versions", "DBEngineVersions",
                               Engine=engine, EngineVersion=version, IncludeAll=True)
-            exact = [v for v in found if v.get("EngineVersion") == version] or found
+            # A major-only version ("15") lists every minor of it; RDS creates with an available one.
+            exact = ([v for v in found if v.get("EngineVersion") == version]
+                     or [v for v in found if v.get("Status", "available") == "available"] or found)
             if not exact:
                 return None
             v = exact[0]
