@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import json
+import os
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,10 +24,12 @@ from cdkcheck.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
 from cdkcheck.errors import CdkcheckError
 from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
+from cdkcheck.interpreter import InterpreterChoice, choose_interpreter, explain_missing_cdk
 from cdkcheck.model import (
     Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
     SourceLocation, Stack,
 )
+from cdkcheck.placeholders import describe_account, placeholder_account, placeholder_values
 from cdkcheck.policy import apply_policy
 from cdkcheck.redact import redact_result, secret_values
 from cdkcheck.rule_engine import run_rules
@@ -60,6 +63,8 @@ class _Prepared:
     environment: EnvironmentConfig
     synth: SynthOutcome | None = None
     assembly: Assembly | None = None
+    app: CdkApp | None = None
+    interpreter: InterpreterChoice | None = None
 
 
 def check_environments(
@@ -71,7 +76,8 @@ def check_environments(
     progress: Progress = lambda message: None,
 ) -> RunResult:
     config = load_config(options.app_dir, options.config_file)
-    environments = [config.environment(name) for name in dict.fromkeys(names)]
+    environments = ([config.environment(name) for name in dict.fromkeys(names)] if names
+                    else config.default_environments())
     cache_root = options.cache_dir or config.cache_dir or default_cache_root()
     # cfn-lint and checkov run once for every environment's templates, starting as early as they exist.
     ahead = AnalysisAhead(ResultCache(cache_root / "analyzers") if options.use_cache else None)
@@ -103,7 +109,9 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
         ahead.submit(_analysis_jobs(assembly, environments, options, config))
         return prepared
 
-    app = read_cdk_app(options.app_dir)
+    app, interpreter = choose_interpreter(read_cdk_app(options.app_dir))
+    for p in prepared:
+        p.app, p.interpreter = app, interpreter
     # Environments that hand the app the same context and env share one synth.
     jobs: dict[str, list[_Prepared]] = {}
     for p in prepared:
@@ -111,7 +119,9 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
                                                                          p.environment.region)],
                          sort_keys=True)
         jobs.setdefault(key, []).append(p)
-    progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})")
+    note = interpreter.note() if interpreter else None
+    progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})"
+             + (f"; {note}" if note else ""))
     stop = threading.Event()
     # One synth keeps about one core busy (the app and its Node runtime take turns) and holds ~0.6 GB.
     parallel = max(1, min(len(jobs), usable_cpus(), MAX_PARALLEL_SYNTHS))
@@ -173,7 +183,7 @@ def _analysis_jobs(assembly: Assembly, environments: Sequence[EnvironmentConfig]
             stacks = select_stacks(assembly, environment, options.stack_globs, where=where)
         except CdkcheckError:  # the environment's own check reports it
             continue
-        region = environment.region or _common(s.region for s in stacks)
+        region = _environment_region(environment, stacks)
         jobs.append(AnalysisJob(stacks, region, tuple(environment.cfn_lint_ignore)))
     return jobs
 
@@ -186,11 +196,14 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     environment = p.environment
     if p.assembly is None:
         # The app's stderr tail can hold anything from the environment.
-        return redact_result(_synth_failed(environment, p.synth, options.app_dir), secret_values(()))
+        return redact_result(_synth_failed(environment, p.synth, options.app_dir,
+                                           explain_missing_cdk(p.interpreter, p.synth.failure if p.synth else None,
+                                                               p.app) if p.app else None),
+                             secret_values(()))
 
     where = str(config.file) if config.file else None
     stacks = select_stacks(p.assembly, environment, options.stack_globs, where=where)
-    region = environment.region or _common(s.region for s in stacks)
+    region = _environment_region(environment, stacks)
     account = environment.account or _common(s.account for s in stacks)
     progress(f"{environment.name}: checking {len(stacks)} stack(s)")
 
@@ -206,7 +219,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     findings += cdk_findings.annotation_findings(stacks)
     findings += cdk_findings.validation_report_findings(p.assembly, stacks)
 
-    facts, live_outcome = _open_facts(environment, region, options, facts_factory)
+    facts, live_outcome = _open_facts(environment, region, options, facts_factory, stacks)
     outcomes.append(live_outcome)
     with futures.ThreadPoolExecutor(max_workers=2) as pool:
         checkov_job = pool.submit(run_checkov, stacks, cache=analyzer_cache,
@@ -254,8 +267,16 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
 
 
 def _open_facts(environment: EnvironmentConfig, region: str | None, options: RunOptions,
-                facts_factory: FactsFactory) -> tuple[AccountFacts, CheckOutcome]:
+                facts_factory: FactsFactory, stacks: Sequence[Stack] = ()) -> tuple[AccountFacts, CheckOutcome]:
     required = environment.live == "required"
+    spread = sorted({f"aws://{s.account or '?'}/{s.region or '?'}" for s in stacks
+                     if not s.is_nested and (s.account or s.region)}) if environment.implicit else []
+    if len(spread) > 1 and options.facts_file is None and not options.offline and environment.live != "off":
+        # One set of credentials and one region cannot answer for several: facts would describe the wrong one.
+        reason = (f"the stacks deploy to {len(spread)} accounts/regions ({', '.join(spread)}): one account's facts "
+                  "cannot answer for all; `cdkcheck init` writes one environment per account")
+        return OfflineFacts(reason, skipped=False), CheckOutcome("live", CheckStatus.UNKNOWN, reason,
+                                                                 required=required)
     if options.facts_file is not None:  # an explicit snapshot wins over --offline and live = "off"
         from cdkcheck.errors import ConfigError
         from cdkcheck.live.record import load_replay
@@ -291,15 +312,21 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
 # ------------------------------------------------------------ helper findings
 
 
-def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, app_dir: Path) -> EnvironmentResult:
+def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, app_dir: Path,
+                  missing_cdk: tuple[str, str] | None = None) -> EnvironmentResult:
     failure = synth.failure if synth else "no assembly"
     rule_id = "CDK-SYNTH-TIMEOUT" if synth and synth.timed_out else "CDK-SYNTH-FAILED"
+    message = f"the CDK app in {app_dir} failed to synthesize: {failure}"
+    fix = "run the app's synth locally (cdk synth) and fix the error shown above"
+    if missing_cdk is not None:  # the wrong interpreter, not the app's code: say which ran and how to fix it
+        message = f"the CDK app in {app_dir} failed to synthesize: {missing_cdk[0]}\n{failure}"
+        fix = missing_cdk[1]
     finding = Finding(
         rule_id=rule_id,
         source=Source.CDK,
         severity=Severity.ERROR,
-        message=f"the CDK app in {app_dir} failed to synthesize: {failure}",
-        fix="run the app's synth locally (cdk synth) and fix the error shown above",
+        message=message,
+        fix=fix,
         blocking=True,
     )
     outcome = CheckOutcome("synth", CheckStatus.UNKNOWN, "synth failed: nothing else could be checked",
@@ -321,11 +348,9 @@ def _missing_context_findings(assembly: Assembly, stacks: Sequence[Stack]) -> li
             source=Source.CDK,
             severity=Severity.ERROR,
             message=f"context lookup '{missing.key}' ({missing.provider}) is unresolved: "
-                    "the template holds placeholder values that will not deploy",
+                    "the template holds placeholder values that will not deploy" + _placeholder_note(missing.props),
             stack=_stack_for(stacks, *where),
-            fix="run 'cdk synth' once with credentials for "
-                f"aws://{where[0] or '<account>'}/{where[1] or '<region>'} (or 'cdk context') "
-                "and commit the resulting cdk.context.json",
+            fix=_missing_context_fix(*where),
             evidence={"key": missing.key, "provider": missing.provider},
         ))
     for stack in stacks:
@@ -342,6 +367,29 @@ def _missing_context_findings(assembly: Assembly, stacks: Sequence[Stack]) -> li
     return findings
 
 
+def _placeholder_note(props) -> str:
+    """The lookup asks for values still as the sample code wrote them (account, filters, names)."""
+    lookup = {k: v for k, v in props.items() if k not in ("account", "region", "lookupRoleArn",
+                                                          "assumeRoleAdditionalOptions")}
+    found = list(dict.fromkeys(placeholder_values(lookup)))
+    if placeholder_account(props.get("account")):
+        found.insert(0, props["account"])
+    if not found:
+        return ""
+    return f"; it asks for {', '.join(repr(v) for v in found)}, which look{'s' if len(found) == 1 else ''} like " \
+           f"placeholder{'s' if len(found) > 1 else ''} to fill in"
+
+
+def _missing_context_fix(account: str | None, region: str | None) -> str:
+    if placeholder_account(account):  # no credentials exist for YOUR_ACCOUNT_ID: the lookup can never resolve
+        return (f"the lookup's account {describe_account(account)} comes from the stack's env: set it to the "
+                f"real account id, then run 'cdk synth' once with credentials for aws://ACCOUNT/"
+                f"{region or '<region>'} and commit the resulting cdk.context.json")
+    return ("run 'cdk synth' once with credentials for "
+            f"aws://{account or '<account>'}/{region or '<region>'} (or 'cdk context') "
+            "and commit the resulting cdk.context.json")
+
+
 def _stack_for(stacks: Sequence[Stack], account, region) -> str:
     for s in stacks:
         if s.account == account and s.region == region:
@@ -353,6 +401,19 @@ def _binding_findings(environment: EnvironmentConfig, stacks: Sequence[Stack]) -
     findings = []
     for stack in stacks:
         if stack.is_nested:
+            continue
+        if placeholder_account(stack.account):
+            findings.append(Finding(
+                rule_id="CDKC-ENV-PLACEHOLDER",
+                source=Source.CDKCHECK,
+                severity=Severity.ERROR,
+                message=f"stack is bound to account {describe_account(stack.account)}: "
+                        "cdk deploy has no account to deploy it to",
+                stack=stack.display_name,
+                fix="put the real 12-digit account id in the stack's env (or read it from CDK_DEFAULT_ACCOUNT "
+                    "and set 'account' in cdkcheck.toml)",
+                evidence={"stack_account": stack.account},
+            ))
             continue
         for what, wanted, bound in (("account", environment.account, stack.account),
                                     ("region", environment.region, stack.region)):
@@ -397,6 +458,13 @@ def _key_sorted(value):
     if isinstance(value, (list, tuple)):
         return [_key_sorted(v) for v in value]
     return value
+
+
+def _environment_region(environment: EnvironmentConfig, stacks: Sequence[Stack]) -> str | None:
+    region = environment.region or _common(s.region for s in stacks)
+    if region is None and environment.implicit:  # env-agnostic stacks deploy where the AWS environment points
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+    return region
 
 
 def _common(values):

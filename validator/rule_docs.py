@@ -58,10 +58,11 @@ def folded_in() -> tuple[FoldedIn, ...]:
         ),
         FoldedIn(
             source="cdkcheck (pipeline)",
-            ids=f"CDKC-ENV-ACCOUNT, CDKC-ENV-REGION, {never}",
+            ids=f"CDKC-ENV-ACCOUNT, CDKC-ENV-REGION, CDKC-ENV-PLACEHOLDER, {never}",
             blocking=f"the environment-binding checks block; {never} never block (the UNKNOWN check beside "
                      "them decides the verdict)",
-            notes="CDKC-ENV-*: a stack bound to another account or region than the environment deploys to.",
+            notes="CDKC-ENV-*: a stack bound to another account or region than the environment deploys to, "
+                  "or to a placeholder account (YOUR_ACCOUNT_ID, xxx: not a 12-digit id).",
         ),
     )
 
