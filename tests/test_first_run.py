@@ -64,7 +64,7 @@ def test_bare_cdkcheck_without_config_checks_every_stack_as_one_environment(tmp_
     assert offline.returncode == 0, offline.stderr
     default = verdicts(offline.stdout)["default"]
     assert default["verdict"] == "GO"
-    assert default["stacks"] == ["Minimal-Staging", "Minimal-Production"]
+    assert sorted(default["stacks"]) == ["Minimal-Production", "Minimal-Staging"]
 
 
 def test_help_still_prints_help(tmp_path):
@@ -86,6 +86,9 @@ def test_after_init_bare_cdkcheck_checks_every_environment_in_the_file(tmp_path)
     found = verdicts(checked.stdout)
     assert list(found) == ["staging", "production"]
     assert found["staging"]["stacks"] == ["Minimal-Staging"] and found["production"]["stacks"] == ["Minimal-Production"]
+    live = run("cdkcheck", app)  # one account per environment now: only the missing credentials stop the live checks
+    assert live.returncode == 3 and "no AWS credentials found" in live.stdout
+    assert "accounts/regions" not in live.stdout
 
 
 def test_init_without_environment_words_reports_what_the_file_holds(tmp_path):
@@ -110,13 +113,13 @@ def test_an_environment_no_stack_is_named_with_hints_three_commands_that_work(tm
     failed = run("cdkcheck qa --offline", app)
     assert failed.returncode == 2
     commands = hinted_commands(failed.stderr)
-    assert commands == ["cdkcheck", "cdkcheck qa --stack Minimal-Staging", "cdkcheck init"]
+    assert commands == ["cdkcheck", "cdkcheck qa --stack Minimal-Production", "cdkcheck init"]
     for command in commands[:2]:
         followed = run(f"{command} --offline --format json", app)
         assert followed.returncode == 0, followed.stderr
         assert verdicts(followed.stdout)  # a verdict for each environment
-    assert verdicts(run("cdkcheck qa --stack Minimal-Staging --offline --format json", app).stdout)["qa"][
-        "stacks"] == ["Minimal-Staging"]
+    assert verdicts(run(f"{commands[1]} --offline --format json", app).stdout)["qa"][
+        "stacks"] == ["Minimal-Production"]
     assert run(commands[2], app).returncode == 0 and (app / "cdkcheck.toml").is_file()
 
 

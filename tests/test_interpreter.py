@@ -127,3 +127,25 @@ def test_without_a_venv_the_finding_names_the_interpreter_and_both_fixes_work(tm
     second = cdkcheck(["--offline"], app, bare_python)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "running the app with" not in second.stderr
+
+
+def test_a_probe_answer_is_remembered_until_the_import_path_changes(tmp_path, monkeypatch):
+    bare = make_venv(tmp_path / "bare", with_cdk=False)
+    python, env = str(bare / "bin" / "python3"), dict(os.environ)
+    probes = []
+    real_run = subprocess.run
+    monkeypatch.setattr(interpreter.subprocess, "run", lambda *a, **k: probes.append(a) or real_run(*a, **k))
+    cache = tmp_path / "cache"
+
+    def answer():
+        return choose_interpreter_probe(python, tmp_path, env, cache)
+
+    assert answer() is False and len(probes) == 1
+    assert answer() is False and len(probes) == 1  # remembered: no second interpreter start
+    site = next(bare.glob("lib/python*/site-packages"))
+    (site / "project.pth").write_text(PROJECT_SITE + "\n")  # an install: site-packages changes
+    assert answer() is True and len(probes) == 2
+
+
+def choose_interpreter_probe(python: str, app_dir: Path, env: dict, cache: Path) -> bool | None:
+    return can_import_cdk(python, app_dir, env, interpreter._ProbeMemo(cache / "interpreters.json"))

@@ -267,7 +267,7 @@ def _synthesized_stacks(app_dir: Path, assembly_dir: Path | None) -> Sequence[St
 
     from cdkcheck.interpreter import choose_interpreter, explain_missing_cdk
 
-    app, interpreter = choose_interpreter(read_cdk_app(app_dir))
+    app, interpreter = choose_interpreter(read_cdk_app(app_dir), cache_dir=default_cache_root())
     outcome = synthesize(app, extra_context={}, extra_env={}, cache_root=default_cache_root(),
                          timeout=DEFAULT_SYNTH_TIMEOUT)
     missing_cdk = explain_missing_cdk(interpreter, outcome.failure, app) if outcome.assembly_dir is None else None

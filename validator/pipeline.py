@@ -109,7 +109,8 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
         ahead.submit(_analysis_jobs(assembly, environments, options, config))
         return prepared
 
-    app, interpreter = choose_interpreter(read_cdk_app(options.app_dir))
+    app, interpreter = choose_interpreter(read_cdk_app(options.app_dir),
+                                          cache_dir=cache_root if options.use_cache else None)
     for p in prepared:
         p.app, p.interpreter = app, interpreter
     # Environments that hand the app the same context and env share one synth.
@@ -274,7 +275,8 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
     if len(spread) > 1 and options.facts_file is None and not options.offline and environment.live != "off":
         # One set of credentials and one region cannot answer for several: facts would describe the wrong one.
         reason = (f"the stacks deploy to {len(spread)} accounts/regions ({', '.join(spread)}): one account's facts "
-                  "cannot answer for all; `cdkcheck init` writes one environment per account")
+                  "cannot answer for all; give each account its own environment in cdkcheck.toml (`cdkcheck init` "
+                  "writes one per CDK Stage or environment word in the stack names)")
         return OfflineFacts(reason, skipped=False), CheckOutcome("live", CheckStatus.UNKNOWN, reason,
                                                                  required=required)
     if options.facts_file is not None:  # an explicit snapshot wins over --offline and live = "off"
