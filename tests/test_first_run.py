@@ -174,11 +174,70 @@ def test_a_placeholder_account_in_the_config_is_called_one_and_deleting_it_works
     assert run("cdkcheck --offline", app).returncode == 0
 
 
-def test_no_cdk_json_hint_pass_app_dir_works(tmp_path):
+def synthesized_assembly(app: Path) -> Path:
+    from cdkcheck.synth import default_cache_root, read_cdk_app, synthesize
+
+    outcome = synthesize(read_cdk_app(app), extra_context={}, extra_env={}, cache_root=default_cache_root(),
+                         timeout=600)
+    assert outcome.assembly_dir is not None, outcome.failure
+    return outcome.assembly_dir
+
+
+def test_no_cdk_json_hints_pass_app_dir_or_an_assembly_work(tmp_path):
     app = copy_app("minimal", tmp_path)
     failed = run("cdkcheck --offline", tmp_path)
-    assert failed.returncode == 2 and "pass --app DIR" in failed.stderr
+    assert failed.returncode == 2
+    assert "pass --app DIR, or --assembly cdk.out" in failed.stderr
     assert run(f"cdkcheck --app {shlex.quote(str(app))} --offline", tmp_path).returncode == 0
+    shutil.copytree(synthesized_assembly(app), tmp_path / "cdk.out")
+    assert run("cdkcheck --assembly cdk.out --offline", tmp_path).returncode == 0
+
+
+def test_init_on_an_app_that_fails_hints_reading_an_assembly_instead(tmp_path):
+    app = copy_app("raises", tmp_path)
+    failed = run("cdkcheck init", app)
+    assert failed.returncode == 2 and "bucket name must be lowercase" in failed.stderr
+    [command] = hinted_commands(failed.stderr)
+    assert command == "cdkcheck init --assembly cdk.out"
+    shutil.copytree(synthesized_assembly(copy_app("minimal", tmp_path)), app / "cdk.out")
+    written = run(command, app)
+    assert written.returncode == 0, written.stderr
+    assert "staging (1 stack), production (1 stack)" in written.stdout
+
+
+def test_a_toml_syntax_error_names_the_position_to_fix(tmp_path):
+    app = copy_app("minimal", tmp_path)
+    (app / "cdkcheck.toml").write_text('[environments.staging]\nstacks = [Minimal-Staging]\n')
+    failed = run("cdkcheck --offline", app)
+    assert failed.returncode == 2 and "fix the syntax at the position shown" in failed.stderr
+    line, column = map(int, re.search(r"line (\d+), column (\d+)", failed.stderr).groups())
+    lines = (app / "cdkcheck.toml").read_text().splitlines()
+    assert lines[line - 1][column - 1:].startswith("Minimal-Staging")  # the position points at the bare word
+    lines[line - 1] = lines[line - 1].replace("Minimal-Staging", '"Minimal-Staging"')
+    (app / "cdkcheck.toml").write_text("\n".join(lines) + "\n")
+    assert run("cdkcheck --offline", app).returncode == 0
+
+    (app / "cdkcheck.toml").write_text('[environments.staging]\nstacks = ["Minimal-Staging"\n')
+    unclosed = run("cdkcheck --offline", app)
+    assert unclosed.returncode == 2 and "opened in the file is never closed" in unclosed.stderr
+    (app / "cdkcheck.toml").write_text('[environments.staging]\nstacks = ["Minimal-Staging"]\n')
+    assert run("cdkcheck --offline", app).returncode == 0
+
+
+def test_report_option_hint_example_works(tmp_path):
+    app = copy_app("minimal", tmp_path)
+    failed = run("cdkcheck --offline --report sarif", app)
+    assert failed.returncode == 2
+    example = re.search(r"e\.g\. (--report \S+)", failed.stderr).group(1)
+    assert run(f"cdkcheck --offline --quiet {example}", app).returncode == 0
+    assert (app / example.split("=", 1)[1]).is_file()
+
+
+def test_unknown_rule_suggestion_works(tmp_path):
+    failed = run("cdkcheck explain CDKC-V55", tmp_path)
+    assert failed.returncode == 2
+    suggested = re.search(r"did you mean '([^']+)'", failed.stderr).group(1)
+    assert run(f"cdkcheck explain {suggested}", tmp_path).returncode == 0
 
 
 def test_cdk_json_without_app_hint_works(tmp_path):

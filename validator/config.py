@@ -251,7 +251,9 @@ def _read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=str(path), hint="fix the syntax at the position shown") from exc
+        hint = ("a bracket, brace or quote opened in the file is never closed" if "end of document" in str(exc)
+                else "fix the syntax at the position shown")
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path), hint=hint) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config: {exc}", file=str(path)) from exc
 

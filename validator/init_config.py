@@ -257,6 +257,14 @@ def write_initial_config(
     return target, proposals, leftover
 
 
+def _init_from_assembly(app_dir: Path) -> str:
+    from shlex import quote
+
+    if Path(app_dir) == Path("."):
+        return "cdkcheck init --assembly cdk.out"
+    return f"cdkcheck init --app {quote(str(app_dir))} --assembly {quote(str(Path(app_dir) / 'cdk.out'))}"
+
+
 def _synthesized_stacks(app_dir: Path, assembly_dir: Path | None) -> Sequence[Stack]:
     from cdkcheck.assembly import load_assembly
 
@@ -275,5 +283,6 @@ def _synthesized_stacks(app_dir: Path, assembly_dir: Path | None) -> Sequence[St
         raise InitError(f"the CDK app in {app_dir} failed to synthesize: {missing_cdk[0]}", hint=missing_cdk[1])
     if outcome.assembly_dir is None:
         raise InitError(f"the CDK app in {app_dir} failed to synthesize: {outcome.failure}",
-                        hint="fix the app (cdk synth shows the error), or pass --assembly cdk.out")
+                        hint="fix the app (the error above is its own output), or read a cloud assembly "
+                             f"written another way (cdk synth writes cdk.out): `{_init_from_assembly(app_dir)}`")
     return load_assembly(outcome.assembly_dir).stacks

@@ -285,7 +285,8 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
 
         if not Path(options.facts_file).is_file():
             raise ConfigError("facts snapshot not found", file=str(options.facts_file),
-                              hint="record one with 'cdkcheck snapshot ENV -o FILE'")
+                              hint=f"record one (read-only calls, with credentials for the account): "
+                                   f"`{_snapshot_command(environment, options)}`")
         try:
             replay = load_replay(options.facts_file, environment.name)
         except FactUnavailable as unavailable:
@@ -309,6 +310,20 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
         return (OfflineFacts(unavailable.reason, skipped=False),
                 CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=required))
     return facts, CheckOutcome("live", CheckStatus.RAN)
+
+
+def _snapshot_command(environment: EnvironmentConfig, options: RunOptions) -> str:
+    """The `cdkcheck snapshot` that records the facts this run asked for, with the same app or assembly."""
+    from shlex import quote
+
+    words = ["cdkcheck", "snapshot", quote(environment.name), "-o", quote(str(options.facts_file))]
+    if options.assembly_dir is not None:
+        words += ["--assembly", quote(str(options.assembly_dir))]
+    elif Path(options.app_dir) != Path("."):
+        words += ["--app", quote(str(options.app_dir))]
+    if options.config_file is not None:
+        words += ["--config", quote(str(options.config_file))]
+    return " ".join(words)
 
 
 # ------------------------------------------------------------ helper findings
