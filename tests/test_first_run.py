@@ -286,3 +286,14 @@ def test_placeholder_account_and_lookup_values_are_called_out(tmp_path):
     assert "credentials for aws://YOUR_ACCOUNT_ID" not in lookup["fix"]
     bound = next(f for f in findings if f["rule_id"] == "CDKC-ENV-PLACEHOLDER")
     assert bound["blocking"] and bound["stack"] == "Lookup-Staging"
+
+
+def test_an_app_without_stacks_is_told_to_create_one_and_doing_so_works(tmp_path):
+    app = copy_app("minimal", tmp_path)
+    source = (app / "app.py").read_text()
+    (app / "app.py").write_text(source[:source.index("QueueStack(app")] + "app.synth()\n")
+    failed = run("cdkcheck --offline", app)
+    assert failed.returncode == 2
+    assert "the app synthesizes no stacks: create a Stack in the app and call app.synth()" in failed.stderr
+    (app / "app.py").write_text(source)
+    assert run("cdkcheck --offline", app).returncode == 0

@@ -29,7 +29,7 @@ from cdkcheck.model import (
     Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
     SourceLocation, Stack,
 )
-from cdkcheck.placeholders import describe_account, placeholder_account, placeholder_values
+from cdkcheck.placeholders import describe_account, placeholder_account, placeholder_region, placeholder_values
 from cdkcheck.policy import apply_policy
 from cdkcheck.redact import redact_result, secret_values
 from cdkcheck.rule_engine import run_rules
@@ -398,10 +398,11 @@ def _placeholder_note(props) -> str:
 
 
 def _missing_context_fix(account: str | None, region: str | None) -> str:
-    if placeholder_account(account):  # no credentials exist for YOUR_ACCOUNT_ID: the lookup can never resolve
-        return (f"the lookup's account {describe_account(account)} comes from the stack's env: set it to the "
-                f"real account id, then run 'cdk synth' once with credentials for aws://ACCOUNT/"
-                f"{region or '<region>'} and commit the resulting cdk.context.json")
+    if placeholder_account(account) or placeholder_region(region):  # no credentials exist for YOUR_ACCOUNT_ID
+        what = " and ".join(([f"account {describe_account(account)}"] if placeholder_account(account) else [])
+                            + ([f"region '{region}' (a placeholder)"] if placeholder_region(region) else []))
+        return (f"the lookup's {what} comes from the stack's env: fill in the real value, then run 'cdk synth' "
+                f"once with credentials for that account and region and commit the resulting cdk.context.json")
     return ("run 'cdk synth' once with credentials for "
             f"aws://{account or '<account>'}/{region or '<region>'} (or 'cdk context') "
             "and commit the resulting cdk.context.json")
@@ -419,17 +420,19 @@ def _binding_findings(environment: EnvironmentConfig, stacks: Sequence[Stack]) -
     for stack in stacks:
         if stack.is_nested:
             continue
-        if placeholder_account(stack.account):
+        if placeholder_account(stack.account) or placeholder_region(stack.region):
+            bound = ([f"account {describe_account(stack.account)}"] if placeholder_account(stack.account) else []) \
+                + ([f"region '{stack.region}' (a placeholder, not an AWS region)"]
+                   if placeholder_region(stack.region) else [])
             findings.append(Finding(
                 rule_id="CDKC-ENV-PLACEHOLDER",
                 source=Source.CDKCHECK,
                 severity=Severity.ERROR,
-                message=f"stack is bound to account {describe_account(stack.account)}: "
-                        "cdk deploy has no account to deploy it to",
+                message=f"stack is bound to {' and '.join(bound)}: cdk deploy has nowhere to deploy it",
                 stack=stack.display_name,
-                fix="put the real 12-digit account id in the stack's env (or read it from CDK_DEFAULT_ACCOUNT "
-                    "and set 'account' in cdkcheck.toml)",
-                evidence={"stack_account": stack.account},
+                fix="put the real account id and region in the stack's env (or read them from CDK_DEFAULT_ACCOUNT "
+                    "and CDK_DEFAULT_REGION, and set 'account' and 'region' in cdkcheck.toml)",
+                evidence={"stack_account": stack.account, "stack_region": stack.region},
             ))
             continue
         for what, wanted, bound in (("account", environment.account, stack.account),

@@ -29,6 +29,13 @@ def placeholder_account(value: str | None) -> bool:
     return bool(value) and not is_account_id(value) and "${Token[" not in value
 
 
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)?-[a-z]+-\d+$")  # us-east-1, us-gov-west-1, us-isob-east-1
+
+
+def placeholder_region(value: str | None) -> bool:
+    return bool(value) and not _REGION.match(value) and "${Token[" not in value
+
+
 def describe_account(value: str) -> str:
     """'YOUR_ACCOUNT_ID' -> "'YOUR_ACCOUNT_ID' (a placeholder, not a 12-digit AWS account id)"."""
     if value.isdigit():
