@@ -71,9 +71,9 @@ def folded_in() -> tuple[FoldedIn, ...]:
 
 
 def _all_rules() -> tuple[Rule, ...]:
-    from cdkcheck.rules import ALL_RULES
+    from cdkcheck.rules import ALL_RULES, CROSS_ENVIRONMENT_RULES
 
-    return ALL_RULES
+    return (*ALL_RULES, *CROSS_ENVIRONMENT_RULES)
 
 
 def _blocking(rule: Rule) -> str:
