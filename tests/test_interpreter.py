@@ -149,3 +149,15 @@ def test_a_probe_answer_is_remembered_until_the_import_path_changes(tmp_path, mo
 
 def choose_interpreter_probe(python: str, app_dir: Path, env: dict, cache: Path) -> bool | None:
     return can_import_cdk(python, app_dir, env, interpreter._ProbeMemo(cache / "interpreters.json"))
+
+
+def test_the_synth_cache_tells_venvs_of_one_base_interpreter_apart(tmp_path, monkeypatch):
+    from cdkcheck.synth import synth_cache_key
+
+    app = read_cdk_app(copy_app(tmp_path))
+    keys = set()
+    for name in ("one", "two"):  # both bin/python3 link to the same base interpreter
+        venv = make_venv(tmp_path / name, with_cdk=False)
+        monkeypatch.setenv("PATH", f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+        keys.add(synth_cache_key(app, {}, {}))
+    assert len(keys) == 2

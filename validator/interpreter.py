@@ -210,11 +210,13 @@ def explain_missing_cdk(choice: InterpreterChoice | None, failure: str | None, a
     lacks = f"No module named '{CDK_MODULE}'" in (failure or "") or f"No module named {CDK_MODULE}" in (failure or "")
     if not (choice.missing_cdk or lacks):
         return None
-    who = f"{choice.named} ({choice.ran})" if choice.ran else f"{choice.named} (not found on PATH)"
-    what = f"the app ran with {who}, which cannot import {CDK_MODULE}"
+    if choice.ran:
+        what = f"the app ran with {choice.named} ({choice.ran}), which cannot import {CDK_MODULE}"
+    else:
+        what = f"the app's interpreter {choice.named} is not found ({'in the app' if '/' in choice.named else 'on PATH'})"
     if choice.missing_cdk:
-        what += (", and no virtualenv has it: not .venv in the app (or above it, up to the repository root), "
-                 "nor $VIRTUAL_ENV")
+        what += (f", and no virtualenv that can import {CDK_MODULE} was found: not .venv in the app (or above it, "
+                 "up to the repository root), nor $VIRTUAL_ENV")
     requirements = "-r requirements.txt" if (app.directory / "requirements.txt").is_file() else "aws-cdk-lib constructs"
     fix = (f"activate the app's virtualenv before running cdkcheck (source .venv/bin/activate; to create it: "
            f"python3 -m venv .venv && .venv/bin/pip install {requirements}), or point cdk.json's \"app\" at it: "
