@@ -297,3 +297,46 @@ def test_an_app_without_stacks_is_told_to_create_one_and_doing_so_works(tmp_path
     assert "the app synthesizes no stacks: create a Stack in the app and call app.synth()" in failed.stderr
     (app / "app.py").write_text(source)
     assert run("cdkcheck --offline", app).returncode == 0
+
+
+def test_config_and_cdk_json_hints_followed_one_after_another(tmp_path):
+    """Each broken file is fixed as its hint says; the run after the last fix gives a verdict."""
+    app = copy_app("minimal", tmp_path)
+    config = app / "cdkcheck.toml"
+
+    config.write_text('[environments.staging]\nstacks = ["Minimal-Staging"]\n')
+    failed = run("cdkcheck qqq --offline", app)  # nothing close: the hint lists the configured ones
+    listed = re.search(r"configured environments: (\S+)", failed.stderr).group(1)
+    assert failed.returncode == 2 and run(f"cdkcheck {listed} --offline", app).returncode == 0
+
+    failed = run("cdkcheck --config nope.toml --offline", app)
+    assert failed.returncode == 2 and "check the --config path" in failed.stderr
+    assert run("cdkcheck --config cdkcheck.toml --offline", app).returncode == 0
+
+    config.write_text('[environments.staging]\nstacks = ["Minimal-Staging"]\nlive = "optinal"\n')
+    failed = run("cdkcheck --offline", app)
+    suggested = re.search(r"did you mean '([^']+)'", failed.stderr).group(1)
+    config.write_text(f'[environments.staging]\nstacks = ["Minimal-Staging"]\nlive = "{suggested}"\n')
+    assert failed.returncode == 2 and run("cdkcheck --offline", app).returncode == 0
+
+    config.write_text('[environments.staging]\nstacks = ["Minimal-Staging"]\n'
+                      '[[suppressions]]\nrule = "CKV_AWS_27"\nreason = "later"\n')
+    failed = run("cdkcheck --offline", app)
+    assert failed.returncode == 2 and "say why this finding does not apply" in failed.stderr
+    config.write_text('[environments.staging]\nstacks = ["Minimal-Staging"]\n'
+                      '[[suppressions]]\nrule = "CKV_AWS_27"\nreason = "the queue holds no sensitive data"\n')
+    assert run("cdkcheck --offline", app).returncode == 0
+
+    (app / "cdk.json").write_text('{"app": "python3 app.py", "context": ["x"]}')
+    failed = run("cdkcheck --offline", app)
+    shape = re.search(r"write it as (\"context\": \{.*\})", failed.stderr).group(1)
+    (app / "cdk.json").write_text('{"app": "python3 app.py", ' + shape + "}")
+    assert failed.returncode == 2 and run("cdkcheck --offline", app).returncode == 0
+
+    (app / "cdk.json").write_text('{"app": "python3 app.py",}')
+    failed = run("cdkcheck --offline", app)
+    assert failed.returncode == 2 and "fix the JSON syntax" in failed.stderr
+    column = int(re.search(r"column (\d+)", failed.stderr).group(1))
+    assert (app / "cdk.json").read_text()[column - 1] == "}"  # the position points just past the stray comma
+    (app / "cdk.json").write_text('{"app": "python3 app.py"}')
+    assert run("cdkcheck --offline", app).returncode == 0
