@@ -14,11 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-# Synthesizes the courtcase app for both environments and prints the verdicts, then replays
-# recorded account facts for a live-style production verdict (no AWS account needed).
+# Checks the courtcase app as a first run does (bare cdkcheck, no config), then both environments
+# by name, then replays recorded account facts for a live-style production verdict (no AWS account needed).
 # NO-GO (exit 1) is the expected answer for production, so only exits > 1 fail the demo.
 export PATH := $(abspath $(BIN)):$(PATH)
 demo: install
+	@echo "== cd fixtures/apps/courtcase && cdkcheck --offline   (no config: every stack as one environment)"
+	@cd fixtures/apps/courtcase && $(abspath $(BIN))/cdkcheck --offline; \
+	  rc=$$?; echo "cdkcheck exit code: $$rc"; test $$rc -le 1
+	@echo
 	@echo "== cdkcheck staging production --app fixtures/apps/courtcase --offline"
 	@$(BIN)/cdkcheck staging production --app fixtures/apps/courtcase --offline; \
 	  rc=$$?; echo "cdkcheck exit code: $$rc"; test $$rc -le 1

@@ -68,3 +68,27 @@ def test_no_match_is_a_usage_error_listing_what_was_found():
     message = str(info.value)
     assert "no stacks selected for environment 'qa'" in message
     assert "CourtCase-Staging-Network" in message and "Production/Queues" in message
+
+
+def test_stack_globs_narrow_the_stacks_named_with_the_environment():
+    chosen = select_stacks(ASSEMBLY, EnvironmentConfig(name="staging"), ("*Network*",))
+    assert names(chosen) == ["CourtCase-Staging-Network"]  # not CourtCaseProductionNetwork
+
+
+def test_stack_globs_choose_the_stacks_of_an_environment_no_stack_is_named_with():
+    chosen = select_stacks(ASSEMBLY, EnvironmentConfig(name="qa"), ("Prestaging-*",))
+    assert names(chosen) == ["Prestaging-Tools"]
+
+
+def test_the_implicit_environment_takes_every_stack_with_their_nested_stacks():
+    from cdkcheck.config import parse_config
+
+    implicit = parse_config({}, None).default_environments()
+    assert [e.name for e in implicit] == ["default"] and implicit[0].implicit
+    assert len(select_stacks(ASSEMBLY, implicit[0])) == len(ASSEMBLY.stacks)
+
+
+def test_nothing_matching_a_stack_glob_suggests_one_that_matches():
+    with pytest.raises(UsageError) as raised:
+        select_stacks(ASSEMBLY, EnvironmentConfig(name="staging"), ("Nope*",))
+    assert "`--stack CourtCase-Staging-Network`" in raised.value.hint

@@ -25,11 +25,11 @@ EXIT_INTERRUPTED = 130
 
 
 class _DefaultToCheck(TyperGroup):
-    """`cdkcheck staging` means `cdkcheck check staging`; real subcommands still win."""
+    """`cdkcheck staging` means `cdkcheck check staging`, `cdkcheck` alone `cdkcheck check`; subcommands still win."""
 
     def parse_args(self, ctx, args):
         passthrough = {"--help", "-h", "--version", "--install-completion", "--show-completion"}
-        if args and args[0] not in self.commands and args[0] not in passthrough:
+        if not args or (args[0] not in self.commands and args[0] not in passthrough):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
@@ -37,8 +37,9 @@ class _DefaultToCheck(TyperGroup):
 app = typer.Typer(
     cls=_DefaultToCheck,
     help="Pre-deployment GO / NO-GO for AWS CDK apps, per environment.\n\n"
-         "Usage: cdkcheck ENV... [OPTIONS]   (e.g. cdkcheck staging production --offline)",
-    no_args_is_help=True,
+         "Usage: cdkcheck [ENV]... [OPTIONS]   (e.g. cdkcheck, or cdkcheck staging production --offline)\n\n"
+         "Without ENV: every environment in cdkcheck.toml; without one, every stack as one environment.",
+    no_args_is_help=False,
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -63,7 +64,7 @@ def _root(
 def check_command(
     environments: Optional[List[str]] = typer.Argument(
         None, metavar="[ENV]...", help="Environment names; each gets a verdict. Default: every environment "
-                                       "in the config."),
+                                       "in the config; without a config, every stack as environment 'default'."),
     app_dir: Path = typer.Option(Path("."), "--app", help="The CDK app directory (holds cdk.json)."),
     assembly: Optional[Path] = typer.Option(None, "--assembly", help="Check an existing cloud assembly; no synth."),
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (default: cdkcheck.toml, "
@@ -115,9 +116,9 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
         facts_file=facts,
     )
     if not environments:
-        environments = _configured_environments(app_dir, config)
+        _note_implicit_environment(app_dir, config, stack)
     with _progress(enabled=not quiet) as progress:
-        run = check_environments(environments, options, progress=progress)
+        run = check_environments(environments or [], options, progress=progress)
     # Source paths in SARIF/annotations are relative to the repository, where CI resolves them.
     prefix = repository_prefix(app_dir)
     from cdkcheck.atomic import write_atomic
@@ -144,30 +145,26 @@ def init_command(
 ) -> None:
     """Write a commented cdkcheck.toml: one environment per CDK Stage or stack-naming pattern. Never overwrites."""
     def action() -> int:
-        from cdkcheck.init_config import write_initial_config
+        from cdkcheck.init_config import init_summary, write_initial_config
 
         target, proposals, leftover = write_initial_config(app_dir, target=output, assembly_dir=assembly)
-        found = ", ".join(f"{p.name} ({len(p.members)} stack{'s' if len(p.members) != 1 else ''})"
-                          for p in proposals) or "one environment 'default' with every stack"
-        typer.echo(f"wrote {target}: {found}")
-        if leftover:
-            typer.echo(f"  not in any environment: {', '.join(leftover)} (see the comment in the file)")
+        typer.echo(f"wrote {target}: {init_summary(proposals, leftover)}")
+        typer.echo("  check them with `cdkcheck`" + (f" (or `cdkcheck {proposals[0].name}`)" if proposals else ""))
         return 0
 
     raise typer.Exit(_guarded(debug, action))
 
 
-def _configured_environments(app_dir: Path, config: Path | None) -> list[str]:
-    from cdkcheck.config import load_config
-    from cdkcheck.errors import UsageError
+def _note_implicit_environment(app_dir: Path, config: Path | None, stack_globs) -> None:
+    from cdkcheck.config import IMPLICIT_ENVIRONMENT, load_config
 
     loaded = load_config(app_dir, config)
     if not loaded.environments:
-        raise UsageError("no environment given and no environments configured",
-                         file=str(loaded.file) if loaded.file else None,
-                         hint="name one (cdkcheck staging) or add [environments.NAME] to cdkcheck.toml "
-                              "(cdkcheck init writes one)")
-    return list(loaded.environments)
+        where = f"in {loaded.file}" if loaded.file else "(no cdkcheck.toml)"
+        which = "the stacks --stack selects are" if stack_globs else "every stack is"
+        typer.echo(f"cdkcheck: note: no environments configured {where}: {which} checked as one "
+                   f"environment '{IMPLICIT_ENVIRONMENT}'; `cdkcheck init` writes a cdkcheck.toml that splits "
+                   "it per environment", err=True)
 
 
 def _color(stream) -> bool:

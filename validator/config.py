@@ -42,6 +42,8 @@ TOP_LEVEL_KEYS = ("environments", "defaults", "suppressions", "synth_timeout", "
 SUPPRESSION_KEYS = ("rule", "path", "environments", "reason", "expires", "stack")
 
 DEFAULT_SYNTH_TIMEOUT = 300.0
+# With no environments configured, every stack is checked as one environment of this name.
+IMPLICIT_ENVIRONMENT = "default"
 _ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Variables cdkcheck sets for the synth itself: an app_env entry would silently lose to them or break the synth.
 _RESERVED_APP_ENV = {
@@ -88,6 +90,7 @@ class EnvironmentConfig:
     rules: Mapping[str, RuleSetting] = field(default_factory=dict)
     synth_timeout: float = DEFAULT_SYNTH_TIMEOUT
     configured: bool = False  # False: made up from the name, no config entry
+    implicit: bool = False  # the one environment of an app without configured environments: every stack
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class Config:
         """The named environment; without a config file, an unconfigured default."""
         if name in self.environments:
             return self.environments[name]
+        if not self.environments and name == IMPLICIT_ENVIRONMENT:
+            return self.implicit_environment()
         if self.file is None or not self.environments:
             return EnvironmentConfig(name=name, synth_timeout=self.synth_timeout)
         from cdkcheck.errors import UsageError
@@ -109,6 +114,15 @@ class Config:
         known = ", ".join(sorted(self.environments))
         hint = did_you_mean(name, self.environments) or f"configured environments: {known}"
         raise UsageError(f"unknown environment '{name}'", file=str(self.file), hint=hint)
+
+    def default_environments(self) -> list[EnvironmentConfig]:
+        """What a run without environment names checks: every configured one, else every stack as one."""
+        return list(self.environments.values()) or [self.implicit_environment()]
+
+    def implicit_environment(self) -> EnvironmentConfig:
+        """Account and region come from the stacks (or, for env-agnostic stacks, the AWS environment)."""
+        return EnvironmentConfig(name=IMPLICIT_ENVIRONMENT, synth_timeout=self.synth_timeout, configured=True,
+                                 implicit=True)
 
 
 def find_config_file(app_dir: Path, explicit: Path | None) -> tuple[Path | None, dict]:
@@ -176,7 +190,12 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
             raise ConfigError(f"'{prefix}{key}' must be a list of strings", file=where)
     account = table.get("account")
     if account is not None and not (account.isdigit() and len(account) == 12):
-        raise ConfigError(f"'{prefix}account' must be a 12-digit AWS account id, not '{account}'", file=where)
+        from cdkcheck.placeholders import looks_like_placeholder
+
+        what = " (a placeholder)" if looks_like_placeholder(account) or not account.isdigit() else ""
+        raise ConfigError(f"'{prefix}account' must be a 12-digit AWS account id, not '{account}'{what}",
+                          file=where, hint="put the account's 12-digit id in quotes (account = \"111111111111\"), "
+                                           "or delete the line to take the account from the stacks")
     rules = {rule_id: _parse_rule_setting(rule_id, setting, where, f"{prefix}rules.")
              for rule_id, setting in table.get("rules", {}).items()}
     return EnvironmentConfig(
@@ -261,7 +280,9 @@ def _read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=str(path), hint="fix the syntax at the position shown") from exc
+        hint = ("a bracket, brace or quote opened in the file is never closed" if "end of document" in str(exc)
+                else "fix the syntax at the position shown")
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path), hint=hint) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config: {exc}", file=str(path)) from exc
 

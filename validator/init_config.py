@@ -213,6 +213,18 @@ def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def init_summary(proposals: Sequence[ProposedEnvironment], leftover: Sequence[str]) -> str:
+    """What the written file holds, as render_config wrote it."""
+    if not proposals:  # render_config's [environments.default] with stacks = ["*"]
+        count = len(leftover)
+        return f"one environment 'default' with every stack ({count} stack{'s' if count != 1 else ''})"
+    found = ", ".join(f"{p.name} ({len(p.members)} stack{'s' if len(p.members) != 1 else ''})" for p in proposals)
+    if leftover:
+        found += (f"; not in any environment: {', '.join(leftover)} "
+                  "(listed in a comment in the file: add them to an environment)")
+    return found
+
+
 # -------------------------------------------------------------------- writing
 
 
@@ -258,18 +270,31 @@ def write_initial_config(
     return target, proposals, leftover
 
 
+def _init_from_assembly(app_dir: Path) -> str:
+    from shlex import quote
+
+    if Path(app_dir) == Path("."):
+        return "cdkcheck init --assembly cdk.out"
+    return f"cdkcheck init --app {quote(str(app_dir))} --assembly {quote(str(Path(app_dir) / 'cdk.out'))}"
+
+
 def _synthesized_stacks(app_dir: Path, assembly_dir: Path | None) -> Sequence[Stack]:
     from cdkcheck.assembly import load_assembly
 
     if assembly_dir is not None:
         return load_assembly(assembly_dir).stacks
     from cdkcheck.config import DEFAULT_SYNTH_TIMEOUT
+    from cdkcheck.interpreter import choose_interpreter, explain_missing_cdk
     from cdkcheck.synth import default_cache_root, read_cdk_app, synthesize
 
-    app = read_cdk_app(app_dir)
+    app, interpreter = choose_interpreter(read_cdk_app(app_dir), cache_dir=default_cache_root())
     outcome = synthesize(app, extra_context={}, extra_env={}, cache_root=default_cache_root(),
                          timeout=DEFAULT_SYNTH_TIMEOUT)
+    missing_cdk = explain_missing_cdk(interpreter, outcome.failure, app) if outcome.assembly_dir is None else None
+    if missing_cdk is not None:
+        raise InitError(f"the CDK app in {app_dir} failed to synthesize: {missing_cdk[0]}", hint=missing_cdk[1])
     if outcome.assembly_dir is None:
         raise InitError(f"the CDK app in {app_dir} failed to synthesize: {outcome.failure}",
-                        hint="fix the app (cdk synth shows the error), or pass --assembly cdk.out")
+                        hint="fix the app (the error above is its own output), or read a cloud assembly "
+                             f"written another way (cdk synth writes cdk.out): `{_init_from_assembly(app_dir)}`")
     return load_assembly(outcome.assembly_dir).stacks

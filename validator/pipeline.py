@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import json
+import os
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,10 +27,12 @@ from cdkcheck.empty_stacks import empty_stack_findings
 from cdkcheck.engine_versions import judge_version_findings
 from cdkcheck.errors import AssemblyError, CdkcheckError
 from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
+from cdkcheck.interpreter import InterpreterChoice, choose_interpreter, explain_missing_cdk
 from cdkcheck.model import (
     Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
     SourceLocation, Stack,
 )
+from cdkcheck.placeholders import describe_account, placeholder_account, placeholder_region, placeholder_values
 from cdkcheck.policy import PolicyContext, apply_policy
 from cdkcheck.redact import redact_result, secret_values
 from cdkcheck.rule_engine import run_rules
@@ -64,6 +67,8 @@ class _Prepared:
     synth: SynthOutcome | None = None
     assembly: Assembly | None = None
     companion: bool = False  # not in the run: synthesized only for the cross-environment checks
+    app: CdkApp | None = None
+    interpreter: InterpreterChoice | None = None
 
 
 def check_environments(
@@ -76,7 +81,8 @@ def check_environments(
     progress: Progress = lambda message: None,
 ) -> RunResult:
     config = load_config(options.app_dir, options.config_file)
-    environments = [config.environment(name) for name in dict.fromkeys(names)]
+    environments = ([config.environment(name) for name in dict.fromkeys(names)] if names
+                    else config.default_environments())
     cache_root = options.cache_dir or config.cache_dir or default_cache_root()
     if cross_rules is None:
         from cdkcheck.rules import CROSS_ENVIRONMENT_RULES as cross_rules
@@ -118,12 +124,17 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
         ahead.submit(_analysis_jobs(assembly, environments, options, config))
         return prepared
 
-    app = read_cdk_app(options.app_dir)
+    app, interpreter = choose_interpreter(read_cdk_app(options.app_dir),
+                                          cache_dir=cache_root if options.use_cache else None)
+    for p in prepared:
+        p.app, p.interpreter = app, interpreter
     # Environments that hand the app the same context and env share one synth.
     jobs: dict[str, list[_Prepared]] = {}
     for p in prepared:
         jobs.setdefault(_synth_key(p.environment), []).append(p)
-    progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})")
+    note = interpreter.note() if interpreter else None
+    progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})"
+             + (f"; {note}" if note else ""))
     stop = threading.Event()
     # One synth keeps about one core busy (the app and its Node runtime take turns) and holds ~0.6 GB.
     parallel = max(1, min(len(jobs), usable_cpus(), MAX_PARALLEL_SYNTHS))
@@ -212,7 +223,7 @@ def _analysis_jobs(assembly: Assembly, environments: Sequence[EnvironmentConfig]
             stacks = select_stacks(assembly, environment, options.stack_globs, where=where)
         except CdkcheckError:  # the environment's own check reports it
             continue
-        region = environment.region or _common(s.region for s in stacks)
+        region = _environment_region(environment, stacks)
         jobs.append(AnalysisJob(stacks, region, tuple(environment.cfn_lint_ignore)))
     return jobs
 
@@ -259,11 +270,14 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     environment = p.environment
     if p.assembly is None:
         # The app's stderr tail can hold anything from the environment.
-        return redact_result(_synth_failed(environment, p.synth, options.app_dir), secret_values(()))
+        return redact_result(_synth_failed(environment, p.synth, options.app_dir,
+                                           explain_missing_cdk(p.interpreter, p.synth.failure if p.synth else None,
+                                                               p.app) if p.app else None),
+                             secret_values(()))
 
     where = str(config.file) if config.file else None
     stacks = select_stacks(p.assembly, environment, options.stack_globs, where=where)
-    region = environment.region or _common(s.region for s in stacks)
+    region = _environment_region(environment, stacks)
     account = environment.account or _common(s.account for s in stacks)
     progress(f"{environment.name}: checking {len(stacks)} stack(s)")
 
@@ -283,7 +297,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
         findings += across.findings.get(environment.name, ())
         outcomes += across.outcomes.get(environment.name, ())
 
-    facts, live_outcome = _open_facts(environment, region, options, facts_factory)
+    facts, live_outcome = _open_facts(environment, region, options, facts_factory, stacks)
     outcomes.append(live_outcome)
     with futures.ThreadPoolExecutor(max_workers=2) as pool:
         checkov_job = pool.submit(run_checkov, stacks, cache=analyzer_cache,
@@ -332,15 +346,25 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
 
 
 def _open_facts(environment: EnvironmentConfig, region: str | None, options: RunOptions,
-                facts_factory: FactsFactory) -> tuple[AccountFacts, CheckOutcome]:
+                facts_factory: FactsFactory, stacks: Sequence[Stack] = ()) -> tuple[AccountFacts, CheckOutcome]:
     required = environment.live == "required"
+    spread = sorted({f"aws://{s.account or '?'}/{s.region or '?'}" for s in stacks
+                     if not s.is_nested and (s.account or s.region)}) if environment.implicit else []
+    if len(spread) > 1 and options.facts_file is None and not options.offline and environment.live != "off":
+        # One set of credentials and one region cannot answer for several: facts would describe the wrong one.
+        reason = (f"the stacks deploy to {len(spread)} accounts/regions ({', '.join(spread)}): one account's facts "
+                  "cannot answer for all; give each account its own environment in cdkcheck.toml (`cdkcheck init` "
+                  "writes one per CDK Stage or environment word in the stack names)")
+        return OfflineFacts(reason, skipped=False), CheckOutcome("live", CheckStatus.UNKNOWN, reason,
+                                                                 required=required)
     if options.facts_file is not None:  # an explicit snapshot wins over --offline and live = "off"
         from cdkcheck.errors import ConfigError
         from cdkcheck.live.record import load_replay
 
         if not Path(options.facts_file).is_file():
             raise ConfigError("facts snapshot not found", file=str(options.facts_file),
-                              hint="record one with 'cdkcheck snapshot ENV -o FILE'")
+                              hint=f"record one (read-only calls, with credentials for the account): "
+                                   f"`{_snapshot_command(environment, options)}`")
         try:
             replay = load_replay(options.facts_file, environment.name)
         except FactUnavailable as unavailable:
@@ -366,18 +390,38 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
     return facts, CheckOutcome("live", CheckStatus.RAN)
 
 
+def _snapshot_command(environment: EnvironmentConfig, options: RunOptions) -> str:
+    """The `cdkcheck snapshot` that records the facts this run asked for, with the same app or assembly."""
+    from shlex import quote
+
+    words = ["cdkcheck", "snapshot", quote(environment.name), "-o", quote(str(options.facts_file))]
+    if options.assembly_dir is not None:
+        words += ["--assembly", quote(str(options.assembly_dir))]
+    elif Path(options.app_dir) != Path("."):
+        words += ["--app", quote(str(options.app_dir))]
+    if options.config_file is not None:
+        words += ["--config", quote(str(options.config_file))]
+    return " ".join(words)
+
+
 # ------------------------------------------------------------ helper findings
 
 
-def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, app_dir: Path) -> EnvironmentResult:
+def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, app_dir: Path,
+                  missing_cdk: tuple[str, str] | None = None) -> EnvironmentResult:
     failure = synth.failure if synth else "no assembly"
     rule_id = "CDK-SYNTH-TIMEOUT" if synth and synth.timed_out else "CDK-SYNTH-FAILED"
+    message = f"the CDK app in {app_dir} failed to synthesize: {failure}"
+    fix = "run the app's synth locally (cdk synth) and fix the error shown above"
+    if missing_cdk is not None:  # the wrong interpreter, not the app's code: say which ran and how to fix it
+        message = f"the CDK app in {app_dir} failed to synthesize: {missing_cdk[0]}\n{failure}"
+        fix = missing_cdk[1]
     finding = Finding(
         rule_id=rule_id,
         source=Source.CDK,
         severity=Severity.ERROR,
-        message=f"the CDK app in {app_dir} failed to synthesize: {failure}",
-        fix="run the app's synth locally (cdk synth) and fix the error shown above",
+        message=message,
+        fix=fix,
         blocking=True,
     )
     outcome = CheckOutcome("synth", CheckStatus.UNKNOWN, "synth failed: nothing else could be checked",
@@ -399,11 +443,9 @@ def _missing_context_findings(assembly: Assembly, stacks: Sequence[Stack]) -> li
             source=Source.CDK,
             severity=Severity.ERROR,
             message=f"context lookup '{missing.key}' ({missing.provider}) is unresolved: "
-                    "the template holds placeholder values that will not deploy",
+                    "the template holds placeholder values that will not deploy" + _placeholder_note(missing.props),
             stack=_stack_for(stacks, *where),
-            fix="run 'cdk synth' once with credentials for "
-                f"aws://{where[0] or '<account>'}/{where[1] or '<region>'} (or 'cdk context') "
-                "and commit the resulting cdk.context.json",
+            fix=_missing_context_fix(*where),
             evidence={"key": missing.key, "provider": missing.provider},
         ))
     for stack in stacks:
@@ -420,6 +462,30 @@ def _missing_context_findings(assembly: Assembly, stacks: Sequence[Stack]) -> li
     return findings
 
 
+def _placeholder_note(props) -> str:
+    """The lookup asks for values still as the sample code wrote them (account, filters, names)."""
+    lookup = {k: v for k, v in props.items() if k not in ("account", "region", "lookupRoleArn",
+                                                          "assumeRoleAdditionalOptions")}
+    found = list(dict.fromkeys(placeholder_values(lookup)))
+    if placeholder_account(props.get("account")):
+        found.insert(0, props["account"])
+    if not found:
+        return ""
+    return f"; it asks for {', '.join(repr(v) for v in found)}, which look{'s' if len(found) == 1 else ''} like " \
+           f"placeholder{'s' if len(found) > 1 else ''} to fill in"
+
+
+def _missing_context_fix(account: str | None, region: str | None) -> str:
+    if placeholder_account(account) or placeholder_region(region):  # no credentials exist for YOUR_ACCOUNT_ID
+        what = " and ".join(([f"account {describe_account(account)}"] if placeholder_account(account) else [])
+                            + ([f"region '{region}' (a placeholder)"] if placeholder_region(region) else []))
+        return (f"the lookup's {what} comes from the stack's env: fill in the real value, then run 'cdk synth' "
+                f"once with credentials for that account and region and commit the resulting cdk.context.json")
+    return ("run 'cdk synth' once with credentials for "
+            f"aws://{account or '<account>'}/{region or '<region>'} (or 'cdk context') "
+            "and commit the resulting cdk.context.json")
+
+
 def _stack_for(stacks: Sequence[Stack], account, region) -> str:
     for s in stacks:
         if s.account == account and s.region == region:
@@ -431,6 +497,21 @@ def _binding_findings(environment: EnvironmentConfig, stacks: Sequence[Stack]) -
     findings = []
     for stack in stacks:
         if stack.is_nested:
+            continue
+        if placeholder_account(stack.account) or placeholder_region(stack.region):
+            bound = ([f"account {describe_account(stack.account)}"] if placeholder_account(stack.account) else []) \
+                + ([f"region '{stack.region}' (a placeholder, not an AWS region)"]
+                   if placeholder_region(stack.region) else [])
+            findings.append(Finding(
+                rule_id="CDKC-ENV-PLACEHOLDER",
+                source=Source.CDKCHECK,
+                severity=Severity.ERROR,
+                message=f"stack is bound to {' and '.join(bound)}: cdk deploy has nowhere to deploy it",
+                stack=stack.display_name,
+                fix="put the real account id and region in the stack's env (or read them from CDK_DEFAULT_ACCOUNT "
+                    "and CDK_DEFAULT_REGION, and set 'account' and 'region' in cdkcheck.toml)",
+                evidence={"stack_account": stack.account, "stack_region": stack.region},
+            ))
             continue
         for what, wanted, bound in (("account", environment.account, stack.account),
                                     ("region", environment.region, stack.region)):
@@ -475,6 +556,13 @@ def _key_sorted(value):
     if isinstance(value, (list, tuple)):
         return [_key_sorted(v) for v in value]
     return value
+
+
+def _environment_region(environment: EnvironmentConfig, stacks: Sequence[Stack]) -> str | None:
+    region = environment.region or _common(s.region for s in stacks)
+    if region is None and environment.implicit:  # env-agnostic stacks deploy where the AWS environment points
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+    return region
 
 
 def _common(values):

@@ -63,10 +63,11 @@ def folded_in() -> tuple[FoldedIn, ...]:
         ),
         FoldedIn(
             source="cdkcheck (pipeline)",
-            ids=f"CDKC-ENV-ACCOUNT, CDKC-ENV-REGION, {never}",
+            ids=f"CDKC-ENV-ACCOUNT, CDKC-ENV-REGION, CDKC-ENV-PLACEHOLDER, {never}",
             blocking=f"the environment-binding checks block; {never} never block (for the first and last, "
                      "the UNKNOWN check beside them decides the verdict)",
-            notes="CDKC-ENV-*: a stack bound to another account or region than the environment deploys to. "
+            notes="CDKC-ENV-*: a stack bound to another account or region than the environment deploys to, "
+                  "or to a placeholder account (YOUR_ACCOUNT_ID, xxx: not a 12-digit id). "
                   "CDKC-EMPTY-STACK: a stack with no resources (or only CDK's metadata resource); cdk deploy "
                   "skips a stack without resources, so it is an advisory.",
         ),

@@ -249,6 +249,8 @@ def synth_cache_key(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[
     """Everything that determines the assembly: sources, command, context, env, toolchain."""
     digest = hashlib.sha256()
     first_word = app.command.split()[0] if app.command.split() else ""
+    if "/" in first_word and not os.path.isabs(first_word):  # .venv/bin/python: the app's own venv
+        first_word = str(app.directory / first_word)
     interpreter = shutil.which(first_word, path=os.environ.get("PATH")) or first_word
     parts = {
         "format": CACHE_FORMAT,
@@ -256,6 +258,8 @@ def synth_cache_key(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[
         "context": context,
         "env": dict(sorted(extra_env.items())),
         "interpreter": os.path.realpath(interpreter) if interpreter else "",
+        # Unresolved too: every venv's bin/python links to the same base interpreter, with other packages.
+        "interpreter_path": os.path.abspath(interpreter) if interpreter else "",
         "virtual_env": os.environ.get("VIRTUAL_ENV", ""),
         "node": bundled_node_dir() or shutil.which("node") or "",
     }

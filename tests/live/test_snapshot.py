@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -98,6 +100,21 @@ def test_missing_snapshot_file_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(tmp_path / "nope.json")])
     assert result.exit_code == 2
     assert "facts snapshot not found" in result.output
+
+
+@pytest.mark.slow
+def test_the_missing_snapshot_hint_records_the_snapshot_the_run_needs(aws, tmp_path):
+    account = aws("123456789012")
+    assembly = _assembly(tmp_path / "cdk.out", account.account)
+    facts = tmp_path / "my facts.json"
+    runner = CliRunner()
+    failed = runner.invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(facts), "-q"])
+    assert failed.exit_code == 2
+    hinted = re.search(r"`(cdkcheck [^`]+)`", failed.output).group(1)
+    recorded = runner.invoke(app, shlex.split(hinted)[1:] + ["-q"])
+    assert recorded.exit_code == 0, recorded.output
+    replayed = runner.invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(facts), "-q"])
+    assert replayed.exit_code == 1, replayed.output  # the live findings of the assembly, from the snapshot
 
 
 @pytest.mark.slow

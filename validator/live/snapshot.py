@@ -91,7 +91,9 @@ def _assembly_for(environment: EnvironmentConfig, options, config, progress: Pro
 
     if options.assembly_dir is not None:
         return load_assembly(options.assembly_dir)
-    app = read_cdk_app(options.app_dir)
+    from cdkcheck.interpreter import choose_interpreter
+
+    app, _ = choose_interpreter(read_cdk_app(options.app_dir))
     progress(f"synthesizing {app.directory} for {environment.name}")
     outcome = synthesize(app, extra_context=environment.context,
                          extra_env=synth_environment(environment.account, environment.region, environment.app_env),

@@ -24,6 +24,8 @@ BUILTIN_RULES: Mapping[str, tuple[str, str]] = {
                             "the resulting cdk.context.json."),
     "CDKC-ENV-ACCOUNT": ("A stack is bound to another account than the environment deploys to",
                          "Set the stack's `env` account for this environment, or fix `account` in cdkcheck.toml."),
+    "CDKC-ENV-PLACEHOLDER": ("A stack is bound to a placeholder account (not a 12-digit account id)",
+                             "Put the real account id in the stack's `env`, as the sample code it came from asks."),
     "CDKC-ENV-REGION": ("A stack is bound to another region than the environment deploys to",
                         "Set the stack's `env` region for this environment, or fix `region` in cdkcheck.toml."),
     "CDKC-ANALYZER-FAILED": ("An analyzer (cfn-lint or checkov) could not run",
