@@ -39,7 +39,6 @@ def aws(moto_server, monkeypatch, tmp_path):
     """aws() or aws("222222222222"): credentials reaching that account of a freshly reset moto server."""
     moto_server.reset()
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("CDKCHECK_LIVE_CACHE_SECONDS", "0")
     monkeypatch.setenv("CDKCHECK_CACHE_DIR", str(tmp_path / "cache"))
 
     def account(account_id: str = "123456789012") -> SeededAccount:
