@@ -8,6 +8,7 @@ for how many times:
     throttle  an AWS throttling error in the service's own wire format
     error     a 5xx with an HTML body, as a load balancer in the way would send
     slow      the answer only after `delay` seconds (longer than the client's read timeout)
+    hang      no answer at all until the proxy closes: a read timeout must fire, whatever the machine's load
     reset     the TCP connection reset without a response
     expired   ExpiredToken, as when session credentials run out mid-run
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-ACTIONS = ("throttle", "error", "slow", "reset", "expired")
+ACTIONS = ("throttle", "error", "slow", "hang", "reset", "expired")
 _SIGNING_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te",
                "trailer", "upgrade"}
@@ -66,6 +67,7 @@ class FaultProxy:
         self.script: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []
         self._lock = threading.Lock()
+        self.closed = threading.Event()  # "hang" requests wait for it
         proxy = self
 
         class Handler(_Handler):
@@ -96,6 +98,7 @@ class FaultProxy:
         return [f"{s}:{o}" for s, o, a in self.log if action is None or a == action]
 
     def close(self) -> None:
+        self.closed.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -132,6 +135,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
+            return
+        if fault.action == "hang":
+            self.owner.closed.wait()
+            self.close_connection = True
             return
         if fault.action == "slow":
             time.sleep(fault.delay)
