@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from timeouts import scaled
+
 ACTIONS = ("throttle", "error", "slow", "hang", "reset", "expired")
 _SIGNING_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te",
@@ -156,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._aws_error(service, status, code, message)
 
     def _forward(self, body: bytes) -> None:
-        connection = http.client.HTTPConnection(*self.owner.upstream, timeout=60)
+        connection = http.client.HTTPConnection(*self.owner.upstream, timeout=scaled(120))
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             connection.request(self.command, self.path, body=body, headers=headers)
