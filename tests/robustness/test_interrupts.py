@@ -71,6 +71,16 @@ def still_alive(processes: dict[int, str]) -> list[str]:
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
 
 
+def _signals_as_a_shell_leaves_them() -> None:
+    """In the child, before cdkcheck starts: SIGINT and SIGTERM at their defaults, as a terminal gives them.
+
+    A test run started in the background (`make test &`, nohup, some CI runners) inherits SIGINT ignored,
+    and Python keeps an ignored SIGINT ignored: cdkcheck would rightly never see the Ctrl-C this test sends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_synth_leaves_no_process_report_or_temp_file(sig, tmp_path):
@@ -81,7 +91,8 @@ def test_interrupted_synth_leaves_no_process_report_or_temp_file(sig, tmp_path):
         [str(CDKCHECK), "staging", "--app", str(APPS / "hangs"), "--offline", "--format", "json",
          "--output", str(reports / "report.json"), "--synth-timeout", "300"],
         cwd=tmp_path, env={**os.environ, "CDKCHECK_CACHE_DIR": str(cache)},
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=_signals_as_a_shell_leaves_them)
     try:
         seen: dict[int, str] = {}
         deadline = time.monotonic() + scaled(120)
