@@ -106,7 +106,7 @@ def main() -> int:
     parser.add_argument("--copies", default="1,2,4,8", help="comma-separated resource multipliers")
     args = parser.parse_args()
     multipliers = [int(x) for x in args.copies.split(",")]
-    os.environ.update(AWS_MAX_ATTEMPTS="1", CDKCHECK_LIVE_CACHE_SECONDS="0", AWS_CONFIG_FILE=os.devnull,
+    os.environ.update(AWS_MAX_ATTEMPTS="1", AWS_CONFIG_FILE=os.devnull,
                       AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
     stacks = courtcase_production()
     server = MotoServer()

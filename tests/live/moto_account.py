@@ -28,7 +28,10 @@ from typing import Any, Mapping
 import boto3
 from botocore.config import Config
 from botocore.stub import Stubber
-from timeouts import scaled
+
+# tests/timeouts.py, also for the scripts outside the suite that use this server (bench, fixture recorders).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from timeouts import scaled  # noqa: E402
 
 REGION = "us-east-1"
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
