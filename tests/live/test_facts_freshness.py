@@ -10,7 +10,6 @@ reused answers were.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -65,11 +64,9 @@ def test_bootstrapping_the_account_turns_the_next_run_go(aws, tmp_path, reuse):
     assert code == 1 and first["verdict"] == "NO-GO" and _blocking(first) == {"CDKC-L8"}, first["findings"]
     assert "not bootstrapped" in json.dumps(first["findings"])
 
-    fixed_at = time.monotonic()
     _bootstrapped(account)
-    code, second = _check(assembly, *reuse)
+    code, second = _check(assembly, *reuse)  # at once: well within any max_facts_age
     assert code == 0 and second["verdict"] == "GO", second["findings"]
-    assert time.monotonic() - fixed_at < 60  # "within a second" of the fix, give or take the analyzers
     if reuse:  # the reused answers of the first run are named, with their age; the bootstrap one was read again
         facts = second["account_facts"]
         assert facts["source"] == "live" and facts["max_facts_age_seconds"] == 120
@@ -103,7 +100,7 @@ def test_reuse_is_reported_in_every_format(aws, tmp_path):
     _check(assembly, "--max-facts-age", "120")
     runner = CliRunner()
     outputs = {}
-    for fmt in ("text", "markdown", "sarif", "junit"):
+    for fmt in ("text", "markdown", "sarif", "junit", "github"):
         result = runner.invoke(app, ["prod", "--assembly", str(assembly), "--format", fmt, "-q",
                                      "--max-facts-age", "120"])
         assert result.exit_code == 0, result.output
@@ -111,6 +108,7 @@ def test_reuse_is_reported_in_every_format(aws, tmp_path):
     assert "reused from earlier runs, the oldest" in outputs["text"]
     assert "reused from earlier runs, the oldest" in outputs["markdown"]
     assert "reused from earlier runs" in outputs["junit"]
+    assert "reused from earlier runs" in outputs["github"].splitlines()[-1]  # with the verdict
     sarif = json.loads(outputs["sarif"][outputs["sarif"].index("{"):])
     facts = sarif["runs"][0]["properties"]["accountFacts"]["prod"]
     assert facts["reused_answers"] >= 1 and facts["oldest_answer_age_seconds"] > 0
