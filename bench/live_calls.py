@@ -8,7 +8,12 @@ account, seeded with a few Elastic IPs and a bootstrap version), and runs every
 live rule through cdkcheck's own session, counting each operation sent (a
 botocore hook on the session, as the read-only test does). Then it runs again
 with every resource of the templates copied N times: the same kinds of
-resources, N times as many. Exits 1 if the count changes with N.
+resources, N times as many (a copy of an explicitly named resource gets a name
+of its own). Exits 1 if the count changes with N.
+
+--with-named-fixtures adds the CDKC-L10 and CDKC-L6 fail fixtures (secret and
+parameter references, explicit names of every checked kind) as two more stacks,
+with their seeds, so the secret, parameter and name lookups are counted too.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from cdkcheck.assembly import load_assembly  # noqa: E402
 from cdkcheck.config import EnvironmentConfig, RuleSetting  # noqa: E402
 from cdkcheck.live import open_account  # noqa: E402
 from cdkcheck.live import session as live_session  # noqa: E402
+from cdkcheck.assembly import load_template  # noqa: E402
+from cdkcheck.named_resources import name_property  # noqa: E402
 from cdkcheck.model import Stack, Template  # noqa: E402
 from cdkcheck.rule_engine import run_rules  # noqa: E402
 from cdkcheck.rules import ALL_RULES  # noqa: E402
@@ -37,6 +44,7 @@ from cdkcheck.ruleset import EnvironmentInfo, RuleContext  # noqa: E402
 from cdkcheck.synth import read_cdk_app, synthesize  # noqa: E402
 
 ACCOUNT = "222222222222"
+NAMED_FIXTURES = (("Refs", "CDKC-L10/fail.template.json"), ("Named", "CDKC-L6/fail-named.template.json"))
 
 
 class _Env:
@@ -68,9 +76,14 @@ def with_copies(stacks: tuple[Stack, ...], copies: int) -> tuple[Stack, ...]:
         for logical_id, resource in stack.template.resources.items():
             for n in range(1, copies):
                 copy_id = f"{logical_id}Copy{n}"
-                resources[copy_id] = replace(resource, logical_id=copy_id,
+                properties = resource.properties
+                prop = name_property(resource.type)
+                if isinstance(properties, dict) and isinstance(properties.get(prop), str):
+                    properties = {**properties, prop: f"{properties[prop]}-copy{n}"}  # names are unique
+                resources[copy_id] = replace(resource, logical_id=copy_id, properties=properties,
                                              construct_path=f"{resource.construct_path or logical_id}Copy{n}")
-                body_resources[copy_id] = body_resources[logical_id]
+                body_resources[copy_id] = {**body_resources[logical_id], "Properties": properties} \
+                    if isinstance(body_resources[logical_id], dict) else body_resources[logical_id]
         body["Resources"] = body_resources
         template = Template(path=stack.template.path, body=body, resources=resources, sha256="copies")
         result.append(replace(stack, template=template))
@@ -104,11 +117,18 @@ def count_calls(stacks: tuple[Stack, ...]) -> tuple[Counter, float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", default="1,2,4,8", help="comma-separated resource multipliers")
+    parser.add_argument("--with-named-fixtures", action="store_true",
+                        help="add the CDKC-L10 / CDKC-L6 fail fixtures as stacks (secrets, parameters, names)")
     args = parser.parse_args()
     multipliers = [int(x) for x in args.copies.split(",")]
     os.environ.update(AWS_MAX_ATTEMPTS="1", AWS_CONFIG_FILE=os.devnull,
                       AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
     stacks = courtcase_production()
+    if args.with_named_fixtures:
+        stacks = stacks + tuple(
+            Stack(artifact_id=name, stack_name=name, display_name=name, account=ACCOUNT, region="us-east-1",
+                  template=load_template(REPO / "fixtures" / "rules" / path))
+            for name, path in NAMED_FIXTURES)
     server = MotoServer()
     try:
         account = SeededAccount(server, _Env(), ACCOUNT)
@@ -116,6 +136,12 @@ def main() -> int:
             {"service": "ec2", "call": "allocate_address", "params": {"Domain": "vpc"}, "repeat": 3},
             {"service": "ssm", "call": "put_parameter",
              "params": {"Name": "/cdk-bootstrap/hnb659fds/version", "Value": "21", "Type": "String"}}]})
+        if args.with_named_fixtures:
+            import json
+
+            for _, path in NAMED_FIXTURES:
+                seed = REPO / "fixtures" / "rules" / path.replace(".template.json", ".seed.json")
+                account.seed(json.loads(seed.read_text().replace("123456789012", ACCOUNT)))
         rows = []
         for n in multipliers:
             variant = with_copies(stacks, n)

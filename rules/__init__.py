@@ -18,6 +18,10 @@ from cdkcheck.rules import opensearch_ebs_limits
 from cdkcheck.rules import (live_bootstrap_version, live_credentials, live_name_collisions, live_opensearch_instances,
                            live_quotas, live_rds_orderable, live_service_linked_roles, live_stack_state,
                            live_subnet_ips)
+from cdkcheck.rules import cross_environment_names
+from cdkcheck.rules import elasticache_encryption, elasticache_multi_az, elasticache_node_count, elasticache_node_type
+from cdkcheck.rules import opensearch_access_policy, opensearch_standby_prerequisites
+from cdkcheck.rules import live_referenced_secrets
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -47,4 +51,16 @@ ALL_RULES: tuple[Rule, ...] = (
     live_stack_state.RULE,
     live_bootstrap_version.RULE,
     live_credentials.RULE,
+    elasticache_encryption.RULE,
+    elasticache_node_count.RULE,
+    elasticache_multi_az.RULE,
+    elasticache_node_type.RULE,
+    opensearch_access_policy.RULE,
+    opensearch_standby_prerequisites.RULE,
+    live_referenced_secrets.RULE,
+)
+
+# Rules over every environment of a run at once (cdkcheck.cross_environment runs them).
+CROSS_ENVIRONMENT_RULES = (
+    cross_environment_names.RULE,
 )

@@ -47,7 +47,10 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
                 yield undetermined(view, domain, name, value)
                 break
         else:
-            if not zone_aware and not standby:
+            # Without zone awareness the domain sits in one zone and standby's zone and node counts do not
+            # apply: CDK sets MultiAZWithStandbyEnabled on every non-t3 domain, single-zone ones included, and
+            # those deploy (aws-cdk integ.opensearch.gp3: 1 node, ZoneAwarenessEnabled false).
+            if not zone_aware:
                 continue
             zones = int(zones) if zones is not None else 2  # the service's default zone count
             count = int(count) if count is not None else 1

@@ -40,6 +40,24 @@ SHAPES = [
         {("CDKC-O5", "ShapesSearch-NearMiss-Api/Search/Resource")},
         id="opensearch-vpc-fgac",
     ),
+    pytest.param(
+        "shapes_cache",
+        {"good": ["ShapesCache-Good-Caches"], "nearmiss": ["ShapesCache-NearMiss-Caches"]},
+        {("CDKC-E1", "ShapesCache-NearMiss-Caches/Counters")},
+        id="elasticache-tls-by-engine",
+    ),
+    pytest.param(
+        "shapes_search_policy",
+        {"good": ["ShapesSearchPolicy-Good-Search"], "nearmiss": ["ShapesSearchPolicy-NearMiss-Search"]},
+        {("CDKC-O10", "ShapesSearchPolicy-NearMiss-Search/Search/AccessPolicy/Resource/Default")},
+        id="opensearch-vpc-ip-policy",
+    ),
+    pytest.param(
+        "shapes_search_standby",
+        {"good": ["ShapesSearchStandby-Good-Search"], "nearmiss": ["ShapesSearchStandby-NearMiss-Search"]},
+        {("CDKC-O11", "ShapesSearchStandby-NearMiss-Search/Search/Resource")},
+        id="opensearch-standby-from-the-feature-flag",
+    ),
 ]
 
 

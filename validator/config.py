@@ -6,6 +6,7 @@ a typo in a gate's config must not silently turn a check off.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +25,7 @@ ENVIRONMENT_KEYS: dict[str, tuple[type, ...]] = {
     "account": (str,),
     "region": (str,),
     "context": (dict,),
+    "app_env": (dict,),  # process variables for the app's synth (os.getenv in app.py)
     "profile": (str,),
     "live": (str,),
     "fail_on": (str,),
@@ -43,6 +45,14 @@ TOP_LEVEL_KEYS = ("environments", "defaults", "suppressions", "synth_timeout", "
 SUPPRESSION_KEYS = ("rule", "path", "environments", "reason", "expires", "stack")
 
 DEFAULT_SYNTH_TIMEOUT = 300.0
+_ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Variables cdkcheck sets for the synth itself: an app_env entry would silently lose to them or break the synth.
+_RESERVED_APP_ENV = {
+    "CDK_OUTDIR": "cdkcheck chooses the output directory",
+    "CDK_CONTEXT_JSON": "use 'context' for synth context",
+    "CDK_DEFAULT_ACCOUNT": "use 'account'",
+    "CDK_DEFAULT_REGION": "use 'region'",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class EnvironmentConfig:
     account: str | None = None
     region: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    app_env: Mapping[str, str] = field(default_factory=dict)  # extra process variables for the synth
     profile: str | None = None
     live: str = "required"
     fail_on: Severity = Severity.ERROR
@@ -186,6 +197,7 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         account=account,
         region=table.get("region"),
         context=dict(table.get("context", {})),
+        app_env=_app_env(table.get("app_env", {}), where, prefix + "app_env"),
         profile=table.get("profile"),
         live=live,
         fail_on=fail_on,
@@ -201,6 +213,20 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         aws_connect_timeout=_float_or_none(table.get("aws_connect_timeout")),
         aws_read_timeout=_float_or_none(table.get("aws_read_timeout")),
     )
+
+
+def _app_env(table: Mapping[str, Any], where: str, key: str) -> dict[str, str]:
+    for name, value in table.items():
+        if not _ENV_VAR_NAME.match(name):
+            raise ConfigError(f"'{key}.{name}' is not a process variable name", file=where,
+                              hint="use letters, digits and underscores, not starting with a digit")
+        if name.upper() in _RESERVED_APP_ENV:
+            raise ConfigError(f"'{key}.{name}' is set by cdkcheck for every synth", file=where,
+                              hint=_RESERVED_APP_ENV[name.upper()])
+        if not isinstance(value, str):
+            raise ConfigError(f"'{key}.{name}' must be a string, not {type(value).__name__}", file=where,
+                              hint=f'quote it: {name} = "{str(value).lower() if isinstance(value, bool) else value}"')
+    return dict(table)
 
 
 def _parse_rule_setting(rule_id: str, setting: Any, where: str, prefix: str) -> RuleSetting:

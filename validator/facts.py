@@ -99,6 +99,21 @@ class OpenSearchInstanceLimits:
     storage: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SecretFacts:
+    """What Secrets Manager lists about a secret: its name and ARN, never its value."""
+
+    name: str
+    arn: str
+    # Set while the secret is scheduled for deletion (ListSecrets' DeletedDate): it cannot be
+    # resolved, and its name cannot be reused until it is restored or the deletion completes.
+    deleted_date: str | None = None
+
+    @property
+    def scheduled_for_deletion(self) -> bool:
+        return self.deleted_date is not None
+
+
 # Account-wide usage counters a quota is compared with (see AccountFacts.usage).
 USAGE_METRICS: Mapping[str, str] = {
     "ec2:vpcs": "VPCs in the region",
@@ -130,6 +145,13 @@ NAMED_KINDS: Mapping[str, str] = {
     "log-group": "CloudWatch Logs log group name",
     "s3-bucket": "S3 bucket name (global: any account)",
     "iam-role": "IAM role name",
+    "secretsmanager-secret": "Secrets Manager secret name (secrets scheduled for deletion included)",
+    "ssm-parameter": "SSM parameter name",
+    "cloudwatch-dashboard": "CloudWatch dashboard name",
+    "cloudwatch-alarm": "CloudWatch alarm name (metric and composite alarms)",
+    "dynamodb-table": "DynamoDB table name",
+    "lambda-function": "Lambda function name",
+    "ecr-repository": "ECR repository name",
 }
 
 
@@ -170,6 +192,13 @@ class AccountFacts(Protocol):
 
     def opensearch_instance_limits(self, engine_version: str, instance_type: str) -> OpenSearchInstanceLimits: ...
 
+    def secrets(self, secret_ids: tuple[str, ...]) -> Mapping[str, SecretFacts | None]:
+        """The secret each id (a name, a full ARN or a partial ARN without the random suffix) names,
+        secrets scheduled for deletion included; None for an id no secret answers to."""
+
+    def ssm_parameters(self, names: tuple[str, ...]) -> frozenset[str]:
+        """Which of these SSM parameter names exist (their metadata only; values are never read)."""
+
     def prefetch(self, questions: tuple[tuple[Any, ...], ...]) -> None:
         """A hint: answer these (method name, *args) questions concurrently now; errors surface when asked."""
 
@@ -177,7 +206,7 @@ class AccountFacts(Protocol):
 FACT_QUESTIONS = (
     "identity", "availability_zones", "subnets", "quota", "usage", "deployed_stack", "bootstrap_version",
     "role_exists", "existing_names", "rds_orderable", "rds_engine_version", "opensearch_instance_types",
-    "opensearch_instance_limits",
+    "opensearch_instance_limits", "secrets", "ssm_parameters",
 )
 
 
@@ -197,3 +226,4 @@ class OfflineFacts:
     identity = availability_zones = subnets = quota = usage = deployed_stack = _unavailable
     bootstrap_version = role_exists = existing_names = rds_orderable = rds_engine_version = _unavailable
     opensearch_instance_types = opensearch_instance_limits = _unavailable
+    secrets = ssm_parameters = _unavailable

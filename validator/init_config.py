@@ -25,6 +25,15 @@ ENVIRONMENT_WORDS = (
     "stg", "preprod", "demo", "prod", "production", "prd",
 )
 CONFIG_NAME = "cdkcheck.toml"
+# Shown when init finds at most one environment: the app may choose its stacks from the process environment.
+def _app_env_hint(name: str) -> tuple[str, ...]:
+    return (
+        "# One environment found: if the app picks its stacks from a process variable",
+        "# (os.getenv(\"ENVIRONMENT\")), add a table per environment and hand each synth its value:",
+        f"# app_env = {{ ENVIRONMENT = {_string(name)} }}  # process variables for this environment's synth",
+    )
+
+
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -160,6 +169,8 @@ def render_config(proposals: Sequence[ProposedEnvironment], leftover: Sequence[s
             'stacks = ["*"]',
             "# account = \"123456789012\"",
             "# region = \"us-east-1\"",
+            *_app_env_hint("staging"),
+            '# context = { env = "staging" }          # or synth context (cdk.json context, -c env=staging)',
             "",
         ]
     for p in proposals:
@@ -173,6 +184,7 @@ def render_config(proposals: Sequence[ProposedEnvironment], leftover: Sequence[s
             '# region = "us-east-1"          # the stacks are env-agnostic or disagree',
             f"# context = {{ env = {_string(p.name)} }}  # context the app needs to synthesize this environment",
             f"# profile = {_string(p.name)}  # AWS profile for the live checks",
+            *(_app_env_hint(p.name) if len(proposals) == 1 else ()),
             "",
         ]
     if leftover and proposals:

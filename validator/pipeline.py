@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from cdkcheck import cross_environment
 from cdkcheck.analyzers.ahead import AnalysisAhead, AnalysisJob, SharedResults
 from cdkcheck.analyzers.cache import ResultCache
 from cdkcheck.analyzers.cfn_lint_pool import usable_cpus
@@ -63,6 +64,7 @@ class _Prepared:
     environment: EnvironmentConfig
     synth: SynthOutcome | None = None
     assembly: Assembly | None = None
+    companion: bool = False  # not in the run: synthesized only for the cross-environment checks
 
 
 def check_environments(
@@ -71,21 +73,30 @@ def check_environments(
     *,
     facts_factory: FactsFactory | None = None,
     rules=None,
+    cross_rules=None,
     progress: Progress = lambda message: None,
 ) -> RunResult:
     config = load_config(options.app_dir, options.config_file)
     environments = [config.environment(name) for name in dict.fromkeys(names)]
     cache_root = options.cache_dir or config.cache_dir or default_cache_root()
+    if cross_rules is None:
+        from cdkcheck.rules import CROSS_ENVIRONMENT_RULES as cross_rules
+    companions = cross_environment.companions(config, environments, free=options.assembly_dir is not None,
+                                              synth_key=_synth_key) \
+        if cross_environment.wanted(cross_rules, environments) else []
     # cfn-lint and checkov run once for every environment's templates, starting as early as they exist.
     ahead = AnalysisAhead(ResultCache(cache_root / "analyzers") if options.use_cache else None)
     try:
-        prepared = _prepare_assemblies(environments, options, config, cache_root, progress, ahead)
+        prepared = _prepare_assemblies(environments, options, config, cache_root, progress, ahead,
+                                       companions=companions)
         if rules is None:
             from cdkcheck.rules import ALL_RULES as rules
         if facts_factory is None:
             from cdkcheck.live import open_account as facts_factory
+        across = _cross_environment(prepared, environments, options, config, cross_rules)
         results = [
-            _check_one(p, options, config, ahead.results, facts_factory, rules, progress) for p in prepared
+            _check_one(p, options, config, ahead.results, facts_factory, rules, progress, across)
+            for p in prepared if not p.companion
         ]
     finally:
         ahead.close()
@@ -96,8 +107,10 @@ def check_environments(
 
 
 def _prepare_assemblies(environments, options: RunOptions, config: Config, cache_root: Path,
-                        progress: Progress, ahead: AnalysisAhead) -> list[_Prepared]:
+                        progress: Progress, ahead: AnalysisAhead,
+                        companions: Sequence[EnvironmentConfig] = ()) -> list[_Prepared]:
     prepared = [_Prepared(environment=e) for e in environments]
+    prepared += [_Prepared(environment=e, companion=True) for e in companions]
     if options.assembly_dir is not None:
         progress(f"reading cloud assembly {options.assembly_dir}")
         assembly = load_assembly(options.assembly_dir)
@@ -110,18 +123,16 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
     # Environments that hand the app the same context and env share one synth.
     jobs: dict[str, list[_Prepared]] = {}
     for p in prepared:
-        key = json.dumps([dict(p.environment.context), synth_environment(p.environment.account,
-                                                                         p.environment.region)],
-                         sort_keys=True)
-        jobs.setdefault(key, []).append(p)
+        jobs.setdefault(_synth_key(p.environment), []).append(p)
     progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})")
     stop = threading.Event()
     # One synth keeps about one core busy (the app and its Node runtime take turns) and holds ~0.6 GB.
     parallel = max(1, min(len(jobs), usable_cpus(), MAX_PARALLEL_SYNTHS))
     with futures.ThreadPoolExecutor(max_workers=parallel) as pool:
         submitted = {
-            pool.submit(_synth_one, app, group[0].environment, options, cache_root, stop, ahead,
-                        _jobs_for([p.environment for p in group], options, config)): group
+            pool.submit(_synth_one, app, group[0].environment, options, cache_root, stop,
+                        ahead if _analyzed(group) else None,
+                        _jobs_for(_analyzed(group), options, config)): group
             for group in jobs.values()
         }
         try:
@@ -132,8 +143,8 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
                     p.synth = outcome
                     if outcome.assembly_dir is not None:
                         p.assembly = load_assembly(outcome.assembly_dir)
-                if group[0].assembly is not None:
-                    ahead.submit(_analysis_jobs(group[0].assembly, [p.environment for p in group], options, config))
+                if group[0].assembly is not None and _analyzed(group):
+                    ahead.submit(_analysis_jobs(group[0].assembly, _analyzed(group), options, config))
         except BaseException:  # Ctrl-C, SIGTERM, a bad assembly: stop the apps still synthesizing first
             stop.set()
             raise
@@ -152,13 +163,27 @@ def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions,
     return synthesize(
         app,
         extra_context=environment.context,
-        extra_env=synth_environment(environment.account, environment.region),
+        extra_env=_synth_env(environment),
         cache_root=cache_root,
         timeout=options.synth_timeout or environment.synth_timeout,
         use_cache=options.use_cache,
         stop=stop,
         **hooks,
     )
+
+
+def _synth_env(environment: EnvironmentConfig) -> dict[str, str]:
+    return synth_environment(environment.account, environment.region, environment.app_env)
+
+
+def _synth_key(environment: EnvironmentConfig) -> str:
+    """Environments that hand the app the same context and process variables share one synth."""
+    return json.dumps([dict(environment.context), _synth_env(environment)], sort_keys=True)
+
+
+def _analyzed(group: Sequence[_Prepared]) -> list[EnvironmentConfig]:
+    """The environments of a synth group that get a report (companions are only compared against)."""
+    return [p.environment for p in group if not p.companion]
 
 
 def _jobs_for(environments: list[EnvironmentConfig], options: RunOptions,
@@ -181,11 +206,45 @@ def _analysis_jobs(assembly: Assembly, environments: Sequence[EnvironmentConfig]
     return jobs
 
 
+# ------------------------------------------------------------- across environments
+
+
+def _cross_environment(prepared: Sequence[_Prepared], selected: Sequence[EnvironmentConfig], options: RunOptions,
+                       config: Config, rules) -> cross_environment.CrossResults:
+    where = str(config.file) if config.file else None
+    views, unavailable = [], {}
+    for p in prepared:
+        environment = p.environment
+        if p.assembly is None:  # a selected environment reports its failed synth itself
+            if p.companion:
+                unavailable[environment.name] = "its synth failed" + (" (timed out)" if p.synth and
+                                                                       p.synth.timed_out else "")
+            continue
+        try:
+            stacks = select_stacks(p.assembly, environment, () if p.companion else options.stack_globs, where=where)
+        except CdkcheckError as error:
+            if p.companion:
+                unavailable[environment.name] = error.message
+            continue
+        views.append(cross_environment.EnvironmentView(
+            name=environment.name,
+            account=environment.account or _common(s.account for s in stacks),
+            region=environment.region or _common(s.region for s in stacks),
+            stacks=stacks,
+            companion=p.companion,
+        ))
+    skipped = cross_environment.not_compared(config, selected, (p.environment.name for p in prepared)) \
+        if cross_environment.wanted(rules, selected) else []
+    return cross_environment.run_cross_rules(rules, views, {p.environment.name: p.environment for p in prepared},
+                                             skipped=skipped, unavailable=unavailable)
+
+
 # ------------------------------------------------------------- one environment
 
 
 def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache: SharedResults,
-               facts_factory: FactsFactory, rules, progress: Progress) -> EnvironmentResult:
+               facts_factory: FactsFactory, rules, progress: Progress,
+               across: cross_environment.CrossResults | None = None) -> EnvironmentResult:
     environment = p.environment
     if p.assembly is None:
         # The app's stderr tail can hold anything from the environment.
@@ -208,6 +267,9 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
 
     findings += cdk_findings.annotation_findings(stacks)
     findings += cdk_findings.validation_report_findings(p.assembly, stacks)
+    if across is not None:
+        findings += across.findings.get(environment.name, ())
+        outcomes += across.outcomes.get(environment.name, ())
 
     facts, live_outcome, replayed = _open_facts(environment, region, options, facts_factory)
     outcomes.append(live_outcome)

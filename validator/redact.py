@@ -25,8 +25,10 @@ MASK = "***"
 MIN_SECRET_LENGTH = 6
 SECRET_NAME = re.compile(r"password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key"
                          r"|session_?key", re.IGNORECASE)
-# Secret-named keys whose values are references or settings, not the secret itself.
-NOT_A_SECRET_VALUE = re.compile(r"(arn|id|ids|name|type|length|enabled|rotation|policy|manage\w*|generate\w*)$",
+# Secret-named keys whose values are references or settings, not the secret itself (ECS ValueFrom and
+# RepositoryCredentials.CredentialsParameter hold a secret's ARN).
+NOT_A_SECRET_VALUE = re.compile(r"(arn|id|ids|name|type|length|enabled|rotation|policy|parameter|valuefrom"
+                                r"|manage\w*|generate\w*)$",
                                 re.IGNORECASE)
 # Intrinsics whose arguments are names of things, never secret text.
 _REFERENCES = {"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::FindInMap", "Condition", "Fn::GetAZs"}
@@ -111,6 +113,8 @@ def _literals(value: Any) -> Iterable[str]:
     elif isinstance(value, Mapping):
         if len(value) == 1 and next(iter(value)) in _REFERENCES:
             return
+        if len(value) == 1 and next(iter(value)) in ("Fn::Join", "Fn::Sub") and "{{resolve:" in json.dumps(value):
+            return  # a dynamic reference built from parts (as CDK writes it): names a secret, holds none
         for key, inner in value.items():
             if not (isinstance(key, str) and NOT_A_SECRET_VALUE.search(key)):  # MasterUserSecret.SecretArn
                 yield from _literals(inner)

@@ -70,9 +70,9 @@ def folded_in() -> tuple[FoldedIn, ...]:
 
 
 def _all_rules() -> tuple[Rule, ...]:
-    from cdkcheck.rules import ALL_RULES
+    from cdkcheck.rules import ALL_RULES, CROSS_ENVIRONMENT_RULES
 
-    return ALL_RULES
+    return (*ALL_RULES, *CROSS_ENVIRONMENT_RULES)
 
 
 def _blocking(rule: Rule) -> str:
@@ -113,6 +113,7 @@ def explain_text(rule_id: str, rules: Sequence[Rule] | None = None) -> str:
         "Why:",
         _indent(meta.rationale),
         "",
+        *_facts_lines(meta),
         "Fix:",
         _indent(meta.fix),
         "",
@@ -126,8 +127,20 @@ def explain_text(rule_id: str, rules: Sequence[Rule] | None = None) -> str:
         lines.append(f"Options (rules.{meta.id}.options): {options}")
     if not meta.suppressible:
         lines.append("Cannot be suppressed: it describes the account, reconfigure instead.")
+    if meta.details is not None:
+        lines += ["", "Details:", _indent(meta.details())]
     lines.append(f"Docs: {meta.docs_url}")
     return "\n".join(lines) + "\n"
+
+
+def _facts_lines(meta) -> list[str]:
+    if not meta.facts:
+        return []
+    lines = ["Facts relied on:"]
+    for item in meta.facts:
+        lines.append(_indent(item.fact, initial="  - ", subsequent="    "))
+        lines.append(f"    source: {item.source}")
+    return lines + [""]
 
 
 def find_rule(rule_id: str, rules: Sequence[Rule] | None = None) -> Rule:
@@ -188,8 +201,12 @@ def rules_markdown(rules: Sequence[Rule] | None = None) -> str:
             out.append("- options: " + ", ".join(f"`{k}` (default `{v!r}`)" for k, v in r.default_options.items()))
         if not m.suppressible:
             out.append("- cannot be suppressed (an account fact: reconfigure instead)")
-        out += [f"- docs: <{m.docs_url}>", "", f"**Why.** {m.rationale}", "", f"**Fix.** {m.fix}", "",
-                f"**Example.** {m.example}"]
+        out += [f"- docs: <{m.docs_url}>", "", f"**Why.** {m.rationale}", ""]
+        if m.facts:
+            out += ["**Facts relied on.**", ""]
+            out += [f"- {item.fact} ({item.source})" for item in m.facts]
+            out.append("")
+        out += [f"**Fix.** {m.fix}", "", f"**Example.** {m.example}"]
     return "\n".join(out) + "\n"
 
 
@@ -208,7 +225,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _indent(text: str, width: int = 96) -> str:
+def _indent(text: str, width: int = 96, initial: str = "  ", subsequent: str = "  ") -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width=width, initial_indent="  ", subsequent_indent="  ")) or "  -"
+    return "\n".join(textwrap.wrap(text, width=width, initial_indent=initial, subsequent_indent=subsequent)) or "  -"

@@ -28,6 +28,17 @@ class RuleMeta:
     example: str = ""
     needs_live: bool = False  # reads AccountFacts; skipped offline, UNKNOWN when the account cannot answer
     suppressible: bool = True
+    facts: tuple["SourcedFact", ...] = ()  # the service behaviour the rule relies on, each with its source
+    # Facts computed from data when asked (`cdkcheck explain`), too costly to build at import.
+    details: Callable[[], str] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class SourcedFact:
+    """One fact a rule relies on and where it is written down (an AWS doc page, a public issue)."""
+
+    fact: str
+    source: str
 
 
 @dataclass(frozen=True)

@@ -85,9 +85,11 @@ def read_cdk_app(app_dir: Path) -> CdkApp:
     return CdkApp(directory=app_dir, command=command, cdk_json=cdk_json, context=context)
 
 
-def synth_environment(account: str | None, region: str | None) -> dict[str, str]:
-    """The env vars the toolkit sets for the app, beyond CDK_OUTDIR/CDK_CONTEXT_JSON."""
-    env = {}
+def synth_environment(account: str | None, region: str | None,
+                      app_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The env vars the toolkit sets for the app, beyond CDK_OUTDIR/CDK_CONTEXT_JSON, over the
+    environment's own `app_env` (part of the synth's cache key like everything in extra_env)."""
+    env = dict(app_env or {})
     if account:
         env["CDK_DEFAULT_ACCOUNT"] = account
     if region:

@@ -15,7 +15,8 @@ import pytest
 from harness import run_live, stack_from
 
 from cdkcheck.live import session as live_session
-from cdkcheck.live.session import READ_ONLY_OPERATIONS, READ_PREFIXES, WriteRefused, iam_actions, iam_policy
+from cdkcheck.live.session import (READ_ONLY_OPERATIONS, READ_PREFIXES, VALUE_READING_OPERATIONS, WriteRefused,
+                                   iam_actions, iam_policy)
 from cdkcheck.rules import ALL_RULES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,3 +69,43 @@ def test_iam_policy_document_lists_exactly_the_actions_used():
     actions = committed["Statement"][0]["Action"]
     assert actions == sorted(set(actions)) == iam_actions()
     assert all(a.split(":", 1)[1].startswith(("Describe", "Get", "List")) for a in actions)
+
+
+def test_secret_and_parameter_checks_never_read_a_value(aws, sent_operations):
+    """CDKC-L10 and CDKC-L6 over secrets that exist: metadata calls only, no value-reading operation."""
+    account = aws("123456789012")
+    for case in ("CDKC-L10/pass", "CDKC-L6/fail-named"):
+        account.seed(json.loads((FIXTURES / f"{case}.seed.json").read_text()))
+    stacks = [stack_from(FIXTURES / "CDKC-L10" / "pass.template.json", account.account, "us-east-1", name="Refs",
+                         saved=account.saved),
+              stack_from(FIXTURES / "CDKC-L6" / "fail-named.template.json", account.account, "us-east-1",
+                         name="Named")]
+    rules = [r for r in ALL_RULES if r.meta.id in ("CDKC-L10", "CDKC-L6")]
+    run = run_live(rules, stacks, account)
+    assert run.findings  # the named collisions were found: the calls really happened
+    sent = {f"{service}:{operation}" for service, operation in sent_operations}
+    assert {"secretsmanager:ListSecrets", "ssm:DescribeParameters"} <= sent
+    value_reading = {f"{s}:{o}" for s, ops in VALUE_READING_OPERATIONS.items() for o in ops} | {"ssm:GetParameter"}
+    assert not sent & value_reading, sent & value_reading
+    assert "not-a-real-secret" not in repr(run.findings)
+
+
+def test_value_reading_operations_are_never_allowed():
+    for service, operations in VALUE_READING_OPERATIONS.items():
+        assert not operations & READ_ONLY_OPERATIONS.get(service, frozenset()), service
+    assert "secretsmanager:GetSecretValue" not in iam_actions()
+
+
+@pytest.mark.parametrize("service, call, params", [
+    ("secretsmanager", "get_secret_value", {"SecretId": "courtcase/api-key"}),
+    ("secretsmanager", "batch_get_secret_value", {"SecretIdList": ["courtcase/api-key"]}),
+    ("ssm", "get_parameters", {"Names": ["/courtcase/db-host"], "WithDecryption": True}),
+    ("ssm", "get_parameter", {"Name": "/courtcase/db-host", "WithDecryption": True}),
+])
+def test_reading_a_secret_value_is_refused_before_it_is_sent(aws, sent_operations, service, call, params):
+    aws()
+    client = live_session.new_session(None, "us-east-1").client(service)
+    operation = client.meta.method_to_api_mapping[call]
+    sent_operations.expected_refusals = {f"{service}:{operation}"}
+    with pytest.raises(WriteRefused, match="secret's value"):
+        getattr(client, call)(**params)

@@ -58,3 +58,20 @@ def test_explain_unknown_id_is_a_usage_error_with_a_suggestion():
 def test_explain_points_external_ids_at_their_tool():
     result = CliRunner().invoke(app, ["explain", "CKV_AWS_16"])
     assert result.exit_code == 2 and "checkov" in result.output
+
+
+def test_explain_and_the_docs_list_the_facts_a_rule_relies_on_with_sources():
+    rule = next(r for r in ALL_RULES if r.meta.id == "CDKC-E1")
+    assert rule.meta.facts
+    result = CliRunner().invoke(app, ["explain", "CDKC-E1"])
+    assert result.exit_code == 0, result.output
+    assert "Facts relied on:" in result.output
+    for item in rule.meta.facts:
+        assert f"source: {item.source}" in result.output
+    text = rules_markdown()
+    assert all(f"({item.source})" in text for item in rule.meta.facts)
+
+
+def test_rules_without_facts_explain_as_before():
+    result = CliRunner().invoke(app, ["explain", "CDKC-V5"])
+    assert result.exit_code == 0 and "Facts relied on:" not in result.output

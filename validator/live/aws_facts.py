@@ -25,6 +25,7 @@ from cdkcheck.facts import (
 from cdkcheck.fact_reads import ReadLedger
 from cdkcheck.live.failures import describe_failure, error_code
 from cdkcheck.live.record import question_key
+from cdkcheck.live.reference_facts import SecretAndParameterFacts
 from cdkcheck.live.session import MAX_CONCURRENCY, WriteRefused, botocore_config
 
 # Credential sources whose expiry nothing renews: a deploy outliving them fails (aws-cdk#19359).
@@ -42,7 +43,7 @@ REUSABLE_FACTS = frozenset({
 })
 
 
-class BotoAccountFacts:
+class BotoAccountFacts(SecretAndParameterFacts):
     def __init__(self, session: Any, region: str, *, rerun_cache: Any = None,
                  timeouts: dict[str, float | None] | None = None):
         self._session = session
@@ -357,6 +358,8 @@ class BotoAccountFacts:
             return frozenset(n for n in wanted if self.role_exists(n))
         if kind == "log-group":
             return self._answer("existing_names", (kind, wanted), lambda: self._log_groups_taken(wanted))
+        if kind in _NAMES_BY_QUESTION:
+            return _NAMES_BY_QUESTION[kind](self, wanted)
         lister = _NAME_LISTINGS.get(kind)
         if lister is None:
             raise FactUnavailable(f"no way to look up names of kind '{kind}'")
@@ -536,6 +539,32 @@ _NAME_LISTINGS = {
                                            "CacheClusterId")),
     "elasticache-subnet-group": (True, _listing("elasticache", "describe_cache_subnet_groups", "CacheSubnetGroups",
                                                 "CacheSubnetGroupName")),
+    "cloudwatch-dashboard": (False, _listing("cloudwatch", "list_dashboards", "DashboardEntries", "DashboardName")),
+    "dynamodb-table": (False, lambda facts: facts._all("dynamodb", "list_tables", "TableNames")),  # plain names
+    "lambda-function": (False, _listing("lambda", "list_functions", "Functions", "FunctionName")),
+    "ecr-repository": (False, _listing("ecr", "describe_repositories", "repositories", "repositoryName")),
+}
+
+
+def _alarms_taken(facts: BotoAccountFacts, names: tuple[str, ...]) -> frozenset[str]:
+    def compute() -> frozenset[str]:
+        taken: set[str] = set()
+        for start in range(0, len(names), 100):  # DescribeAlarms takes at most 100 AlarmNames
+            found = facts._read("cloudwatch", "describe_alarms", AlarmNames=list(names[start:start + 100]),
+                                AlarmTypes=["MetricAlarm", "CompositeAlarm"], MaxRecords=100)
+            taken.update(a["AlarmName"] for key in ("MetricAlarms", "CompositeAlarms")
+                         for a in found.get(key) or [] if a.get("AlarmName"))
+        return frozenset(n for n in names if n in taken)
+
+    return facts._answer("existing_names", ("cloudwatch-alarm", names), compute)
+
+
+# kind -> its own question: secrets and parameters are asked by name, alarms by name in batches of 100.
+_NAMES_BY_QUESTION: dict[str, Callable[[BotoAccountFacts, tuple[str, ...]], frozenset[str]]] = {
+    "secretsmanager-secret": lambda facts, names: frozenset(
+        n for n, found in facts.secrets(names).items() if found is not None),
+    "ssm-parameter": lambda facts, names: facts.ssm_parameters(names),
+    "cloudwatch-alarm": _alarms_taken,
 }
 
 

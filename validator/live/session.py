@@ -28,8 +28,21 @@ READ_ONLY_OPERATIONS: Mapping[str, frozenset[str]] = {
     "logs": frozenset({"DescribeLogGroups"}),
     "s3": frozenset({"HeadBucket"}),
     "cloudformation": frozenset({"DescribeStacks", "ListStackResources"}),
-    "ssm": frozenset({"GetParameter"}),
+    # GetParameter reads only the CDK bootstrap version (a String); referenced parameters are
+    # looked up with DescribeParameters, which never returns a value.
+    "ssm": frozenset({"GetParameter", "DescribeParameters"}),
     "iam": frozenset({"GetRole"}),
+    # Metadata only: GetSecretValue / BatchGetSecretValue (values) are deliberately absent.
+    "secretsmanager": frozenset({"ListSecrets"}),
+    "cloudwatch": frozenset({"ListDashboards", "DescribeAlarms"}),
+    "dynamodb": frozenset({"ListTables"}),
+    "lambda": frozenset({"ListFunctions"}),
+    "ecr": frozenset({"DescribeRepositories"}),
+}
+# Operations that return a secret's or a SecureString's value: never on the list above, whatever is added.
+VALUE_READING_OPERATIONS: Mapping[str, frozenset[str]] = {
+    "secretsmanager": frozenset({"GetSecretValue", "BatchGetSecretValue"}),
+    "ssm": frozenset({"GetParameters", "GetParametersByPath", "GetParameterHistory"}),
 }
 READ_PREFIXES = ("Describe", "Get", "List", "Head")
 
@@ -70,9 +83,12 @@ def iam_policy() -> dict[str, Any]:
     }
 
 
-def refuse_writes(model=None, **_: Any) -> None:
+def refuse_writes(model=None, params=None, **_: Any) -> None:
     """botocore hook (before-parameter-build, before-call): only READ_ONLY_OPERATIONS leave the process."""
     service = model.service_model.service_name
+    decrypting = isinstance(params, dict) and bool(params.get("WithDecryption"))
+    if model.name in VALUE_READING_OPERATIONS.get(service, ()) or (service == "ssm" and decrypting):
+        raise WriteRefused(f"cdkcheck refused to send {service}:{model.name}: it would read a secret's value")
     if model.name not in READ_ONLY_OPERATIONS.get(service, ()) or not model.name.startswith(READ_PREFIXES):
         raise WriteRefused(f"cdkcheck refused to send {service}:{model.name}: not on its read-only list")
 

@@ -97,7 +97,7 @@ def _assembly_for(environment: EnvironmentConfig, options, config, progress: Pro
     app = read_cdk_app(options.app_dir)
     progress(f"synthesizing {app.directory} for {environment.name}")
     outcome = synthesize(app, extra_context=environment.context,
-                         extra_env=synth_environment(environment.account, environment.region),
+                         extra_env=synth_environment(environment.account, environment.region, environment.app_env),
                          cache_root=options.cache_dir or config.cache_dir or default_cache_root(),
                          timeout=options.synth_timeout or environment.synth_timeout, use_cache=options.use_cache)
     if outcome.assembly_dir is None:

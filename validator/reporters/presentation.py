@@ -60,10 +60,10 @@ class RuleHelp:
 @lru_cache(maxsize=1)
 def _catalog():
     try:
-        from cdkcheck.rules import ALL_RULES
+        from cdkcheck.rules import ALL_RULES, CROSS_ENVIRONMENT_RULES
     except ImportError:  # rules package broken: descriptors fall back to the findings' own text
         return {}
-    return {rule.meta.id: rule.meta for rule in ALL_RULES}
+    return {rule.meta.id: rule.meta for rule in (*ALL_RULES, *CROSS_ENVIRONMENT_RULES)}
 
 
 def rule_help(rule_id: str, examples: Iterable[Finding]) -> RuleHelp:
