@@ -121,7 +121,7 @@ def main() -> int:
                         help="add the CDKC-L10 / CDKC-L6 fail fixtures as stacks (secrets, parameters, names)")
     args = parser.parse_args()
     multipliers = [int(x) for x in args.copies.split(",")]
-    os.environ.update(AWS_MAX_ATTEMPTS="1", CDKCHECK_LIVE_CACHE_SECONDS="0", AWS_CONFIG_FILE=os.devnull,
+    os.environ.update(AWS_MAX_ATTEMPTS="1", AWS_CONFIG_FILE=os.devnull,
                       AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
     stacks = courtcase_production()
     if args.with_named_fixtures:

@@ -10,6 +10,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 APPS = REPO / "fixtures" / "apps"
+# Test helpers (timeouts.py) importable from every test directory.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The fixture apps' cdk.json says `python3 app.py`: it must be this venv's python, with aws-cdk-lib.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"

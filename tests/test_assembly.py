@@ -6,10 +6,12 @@ import pytest
 from cdkcheck.assembly import load_assembly, load_template
 from cdkcheck.errors import AssemblyError
 from cdkcheck.synth import read_cdk_app, synthesize
+from timeouts import scaled
 
 
 def synth(app_dir, cache):
-    outcome = synthesize(read_cdk_app(app_dir), extra_context={}, extra_env={}, cache_root=cache, timeout=120)
+    outcome = synthesize(read_cdk_app(app_dir), extra_context={}, extra_env={}, cache_root=cache,
+                         timeout=scaled(120))
     assert outcome.failure is None, outcome.failure
     return load_assembly(outcome.assembly_dir)
 

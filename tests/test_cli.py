@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cdkcheck.cli import app
+from timeouts import scaled
 
 REPO = Path(__file__).resolve().parent.parent
 CDKCHECK = Path(sys.executable).parent / "cdkcheck"
@@ -165,7 +166,7 @@ def test_an_app_that_raises_is_a_blocking_finding_with_its_error(apps):
 def test_a_hanging_app_is_stopped_after_the_timeout(apps):
     started = time.monotonic()
     document = json_report("staging", "--app", str(apps / "hangs"), "--offline", "--synth-timeout", "3")
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < scaled(30)
     (finding,) = env(document, "staging")["findings"]
     assert finding["rule_id"] == "CDK-SYNTH-TIMEOUT" and finding["blocking"]
     assert "did not finish within 3 s" in finding["message"]
@@ -252,7 +253,7 @@ def test_the_installed_command_runs_and_sets_the_exit_code(apps, tmp_path):
     app_copy = tmp_path / "app with space ü"
     shutil.copytree(apps / "minimal", app_copy, ignore=shutil.ignore_patterns("cdk.out"))
     result = subprocess.run([str(CDKCHECK), "production", "--app", str(app_copy), "--offline"],
-                            capture_output=True, text=True, timeout=300, env=os.environ)
+                            capture_output=True, text=True, timeout=scaled(300), env=os.environ)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("production: GO")
     assert "synthesizing" in result.stderr  # progress is shown, on stderr

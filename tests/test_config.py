@@ -106,6 +106,10 @@ def test_unknown_key_names_file_key_and_closest(tmp_path, text, key, suggestion)
     ('[[suppressions]]\nrule = "CDKC-R4"\nreason = "short"\n', "at least 10 characters"),
     ('[[suppressions]]\nreason = "a long enough reason"\n', "needs a 'rule'"),
     ('synth_timeout = -1\n', "positive number"),
+    ('[environments.s]\nmax_facts_age = -5\n', "must be 0 (always read the account) or a number of seconds"),
+    ('[environments.s]\nmax_facts_age = "2m"\n', "must be a int or float"),
+    ('[environments.s]\naws_read_timeout = 0\n', "'environments.s.aws_read_timeout' must be a positive number"),
+    ('[environments.s]\nmax_snapshot_age_hours = -1\n', "must be a positive number"),
 ])
 def test_bad_values_are_explained(tmp_path, text, fragment):
     with pytest.raises(ConfigError) as info:
@@ -136,3 +140,32 @@ def test_unknown_environment_suggests_the_closest(tmp_path):
 
 def test_parse_config_without_file_accepts_empty():
     assert parse_config({}, None).environments == {}
+
+
+def test_account_freshness_and_aws_timeouts_are_per_environment(tmp_path):
+    config = load_config(tmp_path, write(tmp_path, """
+[defaults]
+aws_read_timeout = 20
+
+[environments.ci]
+max_facts_age = 120
+max_snapshot_age_hours = 24
+aws_connect_timeout = 5
+
+[environments.desk]
+"""))
+    ci, desk = config.environment("ci"), config.environment("desk")
+    assert (ci.max_facts_age, ci.max_snapshot_age_hours, ci.aws_connect_timeout, ci.aws_read_timeout) == \
+        (120.0, 24.0, 5.0, 20.0)
+    assert (desk.max_facts_age, desk.max_snapshot_age_hours, desk.aws_connect_timeout) == (0.0, None, None)
+
+
+def test_aws_timeouts_from_the_config_yield_to_the_environment(monkeypatch):
+    from cdkcheck.live.session import DEFAULT_CONNECT_TIMEOUT, botocore_config
+
+    monkeypatch.delenv("CDKCHECK_AWS_READ_TIMEOUT", raising=False)
+    monkeypatch.delenv("CDKCHECK_AWS_CONNECT_TIMEOUT", raising=False)
+    configured = botocore_config(read_timeout=20)
+    assert configured.read_timeout == 20 and configured.connect_timeout == DEFAULT_CONNECT_TIMEOUT
+    monkeypatch.setenv("CDKCHECK_AWS_READ_TIMEOUT", "45")
+    assert botocore_config(read_timeout=20).read_timeout == 45

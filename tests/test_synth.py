@@ -11,6 +11,7 @@ import pytest
 
 from cdkcheck.errors import ConfigError
 from cdkcheck.synth import bundled_node_dir, read_cdk_app, synth_cache_key, synthesize
+from timeouts import scaled
 
 
 def scripted_app(tmp_path: Path, script: str, context: dict | None = None) -> Path:
@@ -36,7 +37,7 @@ pathlib.Path("..", "runs.log").open("a").write("ran\\n")
 
 
 def run(app_dir: Path, cache: Path, **kwargs):
-    defaults = dict(extra_context={}, extra_env={}, cache_root=cache, timeout=60)
+    defaults = dict(extra_context={}, extra_env={}, cache_root=cache, timeout=scaled(120))
     defaults.update(kwargs)
     return synthesize(read_cdk_app(app_dir), **defaults)
 
@@ -106,9 +107,9 @@ def test_hanging_app_is_stopped_after_the_timeout_with_no_orphans(tmp_path):
     started = time.monotonic()
     outcome = run(app, tmp_path / "cache", timeout=2)
     assert outcome.timed_out and "did not finish within 2 s" in outcome.failure
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < scaled(10)
     pid = int((app / "pid.txt").read_text())
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + scaled(3)
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid)

@@ -79,9 +79,17 @@ def check_command(
     facts: Optional[Path] = typer.Option(None, "--facts", metavar="FILE",
                                          help="Replay account facts recorded by 'cdkcheck snapshot' (no AWS "
                                               "calls; for offline or air-gapped runs)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Synthesize and analyze again, ignoring the cache."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore every cache: synthesize, analyze and read the "
+                                                            "account again."),
     synth_timeout: Optional[float] = typer.Option(None, "--synth-timeout", help="Seconds before a hanging synth "
                                                                                 "is stopped (default 300)."),
+    max_facts_age: Optional[float] = typer.Option(
+        None, "--max-facts-age", metavar="S",
+        help="Reuse account answers of earlier runs up to S seconds old (default 0: read the account afresh). "
+             "Answers behind a blocking or unknown outcome are always read again."),
+    max_snapshot_age: Optional[float] = typer.Option(
+        None, "--max-snapshot-age", metavar="HOURS",
+        help="With --facts: refuse (UNKNOWN) facts recorded more than HOURS ago."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every advisory."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
@@ -90,12 +98,13 @@ def check_command(
     code = _guarded(debug, lambda: _check(
         environments, app_dir=app_dir, assembly=assembly, config=config, stack=stack,
         output_format=output_format, output=output, report=report, offline=offline, no_cache=no_cache,
-        synth_timeout=synth_timeout, verbose=verbose, quiet=quiet, facts=facts))
+        synth_timeout=synth_timeout, verbose=verbose, quiet=quiet, facts=facts, max_facts_age=max_facts_age,
+        max_snapshot_age=max_snapshot_age))
     raise typer.Exit(code)
 
 
 def _check(environments, *, app_dir, assembly, config, stack, output_format, output, report, offline, no_cache,
-           synth_timeout, verbose, quiet, facts=None) -> int:
+           synth_timeout, verbose, quiet, facts=None, max_facts_age=None, max_snapshot_age=None) -> int:
     from cdkcheck.errors import UsageError
     from cdkcheck.reporters import FORMATS, parse_report_options, render
     from cdkcheck.reporters.presentation import repository_prefix
@@ -103,6 +112,10 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
     if output_format not in FORMATS:
         raise UsageError(f"unknown --format '{output_format}'", hint=f"choose one of {', '.join(FORMATS)}")
     reports = parse_report_options(report)
+    if max_facts_age is not None and max_facts_age < 0:
+        raise UsageError("--max-facts-age must be 0 or more seconds", hint="0 reads the account afresh")
+    if max_snapshot_age is not None and max_snapshot_age <= 0:
+        raise UsageError("--max-snapshot-age must be a positive number of hours")
     from cdkcheck.pipeline import RunOptions, check_environments
 
     options = RunOptions(
@@ -114,6 +127,8 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
         use_cache=not no_cache,
         synth_timeout=synth_timeout,
         facts_file=facts,
+        max_facts_age=max_facts_age,
+        max_snapshot_age_hours=max_snapshot_age,
     )
     if not environments:
         _note_implicit_environment(app_dir, config, stack)

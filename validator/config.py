@@ -36,6 +36,10 @@ ENVIRONMENT_KEYS: dict[str, tuple[type, ...]] = {
     "deploy_time_blocking": (bool,),
     "rules": (dict,),  # rule id -> {enabled, severity, options...}
     "synth_timeout": (int, float),
+    "max_facts_age": (int, float),  # seconds an earlier run's account answers may be reused; 0: never
+    "max_snapshot_age_hours": (int, float),  # refuse --facts snapshots older than this
+    "aws_connect_timeout": (int, float),
+    "aws_read_timeout": (int, float),
 }
 RULE_SETTING_KEYS = ("enabled", "severity", "options")
 TOP_LEVEL_KEYS = ("environments", "defaults", "suppressions", "synth_timeout", "cache_dir")
@@ -91,6 +95,10 @@ class EnvironmentConfig:
     synth_timeout: float = DEFAULT_SYNTH_TIMEOUT
     configured: bool = False  # False: made up from the name, no config entry
     implicit: bool = False  # the one environment of an app without configured environments: every stack
+    max_facts_age: float = 0.0  # seconds; 0: every run reads the account afresh
+    max_snapshot_age_hours: float | None = None
+    aws_connect_timeout: float | None = None  # None: cdkcheck.live.session's default
+    aws_read_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,13 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         raise ConfigError(f"'{prefix}account' must be a 12-digit AWS account id, not '{account}'{what}",
                           file=where, hint="put the account's 12-digit id in quotes (account = \"111111111111\"), "
                                            "or delete the line to take the account from the stacks")
+        raise ConfigError(f"'{prefix}account' must be a 12-digit AWS account id, not '{account}'", file=where)
+    for key in ("max_snapshot_age_hours", "aws_connect_timeout", "aws_read_timeout"):
+        if key in table:
+            _positive(table[key], where, prefix + key)
+    if "max_facts_age" in table and table["max_facts_age"] < 0:
+        raise ConfigError(f"'{prefix}max_facts_age' must be 0 (always read the account) or a number of seconds",
+                          file=where)
     rules = {rule_id: _parse_rule_setting(rule_id, setting, where, f"{prefix}rules.")
              for rule_id, setting in table.get("rules", {}).items()}
     return EnvironmentConfig(
@@ -216,6 +231,10 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         rules=rules,
         synth_timeout=float(table.get("synth_timeout", timeout)),
         configured=True,
+        max_facts_age=float(table.get("max_facts_age", 0)),
+        max_snapshot_age_hours=_float_or_none(table.get("max_snapshot_age_hours")),
+        aws_connect_timeout=_float_or_none(table.get("aws_connect_timeout")),
+        aws_read_timeout=_float_or_none(table.get("aws_read_timeout")),
     )
 
 
@@ -310,3 +329,13 @@ def _number(value: Any, where: str, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigError(f"'{key}' must be a positive number of seconds", file=where)
     return float(value)
+
+
+def _positive(value: Any, where: str, key: str) -> float:
+    if value <= 0:
+        raise ConfigError(f"'{key}' must be a positive number", file=where)
+    return float(value)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -26,6 +26,7 @@ from cdkcheck.config import Config, EnvironmentConfig, load_config
 from cdkcheck.empty_stacks import empty_stack_findings
 from cdkcheck.engine_versions import judge_version_findings
 from cdkcheck.errors import AssemblyError, CdkcheckError
+from cdkcheck.fact_reads import Reads
 from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
 from cdkcheck.interpreter import InterpreterChoice, choose_interpreter, explain_missing_cdk
 from cdkcheck.model import (
@@ -59,6 +60,8 @@ class RunOptions:
     cache_dir: Path | None = None
     synth_timeout: float | None = None
     facts_file: Path | None = None  # replay account facts recorded by `cdkcheck snapshot`: no AWS calls
+    max_facts_age: float | None = None  # seconds earlier runs' answers may be reused; None: the config's
+    max_snapshot_age_hours: float | None = None  # refuse older snapshots; None: the config's
 
 
 @dataclass
@@ -297,8 +300,10 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
         findings += across.findings.get(environment.name, ())
         outcomes += across.outcomes.get(environment.name, ())
 
-    facts, live_outcome = _open_facts(environment, region, options, facts_factory, stacks)
+    facts, live_outcome, replayed = _open_facts(environment, region, options, facts_factory, stacks)
     outcomes.append(live_outcome)
+    live_required = environment.live == "required" and not options.offline
+    reads: dict[str, Reads] = {}
     with futures.ThreadPoolExecutor(max_workers=2) as pool:
         checkov_job = pool.submit(run_checkov, stacks, cache=analyzer_cache,
                                   blocking_required=bool(environment.checkov_blocking))
@@ -310,29 +315,48 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
             stacks=stacks,
             facts=facts,
         )
-        rule_findings, rule_outcomes = run_rules(rules, context, environment.rules,
-                                                 live_required=environment.live == "required"
-                                                 and not options.offline)
-        findings += rule_findings
-        outcomes += rule_outcomes
+        rule_findings, rule_outcomes = run_rules(rules, context, environment.rules, live_required=live_required,
+                                                 reads=reads)
         for job in (lint_job, checkov_job):
             report = job.result()
             findings += report.findings
             outcomes += report.outcomes
 
-    findings = _with_relative_locations(findings, p.assembly.directory)
-    findings = locate_findings(findings, p.assembly.directory, options.app_dir)
-    findings = apply_suppressions(findings, config, environment, stacks=stacks, assembly=p.assembly,
+    other_findings = list(findings)  # synth, cfn-lint, checkov: no account answer in them
+
+    def finish(rule_findings: list[Finding]) -> list[Finding]:
+        done = _with_relative_locations(other_findings + rule_findings, p.assembly.directory)
+        done = locate_findings(done, p.assembly.directory, options.app_dir)
+        done = apply_suppressions(done, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
-    findings = judge_version_findings(findings, stacks, facts)
-    decided = apply_policy(findings, environment, PolicyContext(stacks=stacks))
-    findings = sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in decided), key=_finding_order)
+        done = judge_version_findings(done, stacks, facts)
+        decided = apply_policy(done, environment, PolicyContext(stacks=stacks))
+        return sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in decided), key=_finding_order)
+
+    decided = finish(rule_findings)
+    again = _decided_by_earlier_answers(decided, rule_outcomes, reads)
+    if again:
+        # What blocks the deploy or could not be decided must describe the account as it is now.
+        facts.refuse_earlier_answers()
+        fresh_reads: dict[str, Reads] = {}
+        fresh_findings, fresh_outcomes = run_rules([r for r in rules if r.meta.id in again], context,
+                                                   environment.rules, live_required=live_required,
+                                                   reads=fresh_reads)
+        rule_findings = [f for f in rule_findings if f.rule_id not in again] + fresh_findings
+        rule_outcomes = [o for o in rule_outcomes if o.check.removeprefix("rule:") not in again] + fresh_outcomes
+        reads.update(fresh_reads)
+        decided = finish(rule_findings)
+    findings = decided
+    outcomes += rule_outcomes
     from cdkcheck.duration import estimate_environment
 
     estimate = estimate_environment(stacks, context.environment)
     details = {"deploy_estimate": estimate.summary(), "deploy_estimate_minutes": estimate.as_evidence()}
     if p.synth is not None:
         details["synth"] = {"cached": p.synth.cached, "seconds": round(p.synth.seconds, 2)}
+    account_facts = replayed or _live_facts_details(facts, live_outcome, reads)
+    if account_facts:
+        details["account_facts"] = account_facts
     return redact_result(EnvironmentResult(
         name=environment.name,
         verdict=decide(findings, outcomes),
@@ -346,7 +370,8 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
 
 
 def _open_facts(environment: EnvironmentConfig, region: str | None, options: RunOptions,
-                facts_factory: FactsFactory, stacks: Sequence[Stack] = ()) -> tuple[AccountFacts, CheckOutcome]:
+                facts_factory: FactsFactory, stacks: Sequence[Stack] = ()) -> tuple[AccountFacts, CheckOutcome, dict | None]:
+    """The facts, the "live" outcome, and for a replay where its answers came from and when."""
     required = environment.live == "required"
     spread = sorted({f"aws://{s.account or '?'}/{s.region or '?'}" for s in stacks
                      if not s.is_nested and (s.account or s.region)}) if environment.implicit else []
@@ -355,11 +380,11 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
         reason = (f"the stacks deploy to {len(spread)} accounts/regions ({', '.join(spread)}): one account's facts "
                   "cannot answer for all; give each account its own environment in cdkcheck.toml (`cdkcheck init` "
                   "writes one per CDK Stage or environment word in the stack names)")
-        return OfflineFacts(reason, skipped=False), CheckOutcome("live", CheckStatus.UNKNOWN, reason,
-                                                                 required=required)
+        return (OfflineFacts(reason, skipped=False),
+                CheckOutcome("live", CheckStatus.UNKNOWN, reason, required=required), None)
     if options.facts_file is not None:  # an explicit snapshot wins over --offline and live = "off"
         from cdkcheck.errors import ConfigError
-        from cdkcheck.live.record import load_replay
+        from cdkcheck.live.record import load_replay, snapshot_age
 
         if not Path(options.facts_file).is_file():
             raise ConfigError("facts snapshot not found", file=str(options.facts_file),
@@ -369,25 +394,54 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
             replay = load_replay(options.facts_file, environment.name)
         except FactUnavailable as unavailable:
             return (OfflineFacts(unavailable.reason, skipped=False),
-                    CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=True))
-        return replay, CheckOutcome("live", CheckStatus.RAN, f"replayed from {options.facts_file}")
+                    CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=True), None)
+        age = snapshot_age(replay.recorded_at)
+        replayed = {"source": "snapshot", "file": Path(options.facts_file).name, "read_at": replay.recorded_at,
+                    "age_seconds": None if age is None else round(age)}
+        limit = options.max_snapshot_age_hours or environment.max_snapshot_age_hours
+        if limit is not None and (age is None or age > limit * 3600):
+            read = f"read {replay.recorded_at}" if replay.recorded_at else "undated"
+            reason = (f"the facts in {options.facts_file} are older than the {limit:g} h allowed ({read}): "
+                      "record them again with 'cdkcheck snapshot'")
+            return (OfflineFacts(reason, skipped=False), CheckOutcome("live", CheckStatus.UNKNOWN, reason,
+                                                                       required=True), replayed)
+        return replay, CheckOutcome("live", CheckStatus.RAN, f"replayed from {options.facts_file}"), replayed
     if options.offline:
-        return OfflineFacts(), CheckOutcome("live", CheckStatus.SKIPPED, "--offline: no AWS calls made")
+        return OfflineFacts(), CheckOutcome("live", CheckStatus.SKIPPED, "--offline: no AWS calls made"), None
     if environment.live == "off":
         return (OfflineFacts("live checks are off for this environment"),
-                CheckOutcome("live", CheckStatus.SKIPPED, "live = \"off\" in the config"))
+                CheckOutcome("live", CheckStatus.SKIPPED, "live = \"off\" in the config"), None)
     try:
         from cdkcheck.live import open_account
 
         if facts_factory is open_account:
             facts = open_account(environment, region, cache_dir=options.cache_dir,
-                                 use_rerun_cache=options.use_cache)
+                                 use_rerun_cache=options.use_cache, max_facts_age=options.max_facts_age)
         else:
             facts = facts_factory(environment, region)
     except FactUnavailable as unavailable:
         return (OfflineFacts(unavailable.reason, skipped=False),
-                CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=required))
-    return facts, CheckOutcome("live", CheckStatus.RAN)
+                CheckOutcome("live", CheckStatus.UNKNOWN, unavailable.reason, required=required), None)
+    return facts, CheckOutcome("live", CheckStatus.RAN), None
+
+
+def _decided_by_earlier_answers(findings: Sequence[Finding], outcomes: Sequence[CheckOutcome],
+                                reads: dict[str, Reads]) -> set[str]:
+    """Rules whose blocking finding or UNKNOWN outcome rests on an answer an earlier run gave."""
+    decisive = {f.rule_id for f in findings if f.blocking and f.suppression is None and f.source is Source.CDKCHECK}
+    decisive |= {o.check.removeprefix("rule:") for o in outcomes
+                 if o.status is CheckStatus.UNKNOWN and o.check.startswith("rule:")
+                 and not o.reason.startswith("rule crashed")}
+    return {rule_id for rule_id in decisive if rule_id in reads and reads[rule_id].any_reused}
+
+
+def _live_facts_details(facts: AccountFacts, live_outcome: CheckOutcome, reads: dict[str, Reads]) -> dict | None:
+    """Whether the live answers were all read by this run, or how old the oldest reused one was."""
+    if live_outcome.status is not CheckStatus.RAN:
+        return None
+    from cdkcheck.fact_reads import reuse_summary
+
+    return reuse_summary(reads, max_age=float(getattr(facts, "max_facts_age", 0.0)))
 
 
 def _snapshot_command(environment: EnvironmentConfig, options: RunOptions) -> str:

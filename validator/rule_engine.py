@@ -7,10 +7,12 @@ a gate that falls over gets bypassed.
 from __future__ import annotations
 
 import traceback
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Iterable, Mapping, Sequence
 
 from cdkcheck.config import RuleSetting
+from cdkcheck.fact_reads import Reads
 from cdkcheck.facts import FactUnavailable
 from cdkcheck.model import CheckOutcome, CheckStatus, Finding, Severity, Source
 from cdkcheck.ruleset import Rule, RuleContext, Undetermined, Violation
@@ -22,7 +24,11 @@ def run_rules(
     settings: Mapping[str, RuleSetting],
     *,
     live_required: bool,
+    reads: dict[str, Reads] | None = None,
 ) -> tuple[list[Finding], list[CheckOutcome]]:
+    """`reads`, when given, receives per rule id the account answers that rule was served
+    (when the facts can tell: a `watch()` method, see cdkcheck.fact_reads)."""
+    watch = getattr(context.facts, "watch", None) if reads is not None else None
     findings: list[Finding] = []
     outcomes: list[CheckOutcome] = []
     for rule in rules:
@@ -35,7 +41,10 @@ def run_rules(
         required = meta.needs_live and live_required
         rule_context = replace(context, options={**rule.default_options, **setting.options})
         try:
-            results = list(rule.evaluate(rule_context))
+            with (watch() if watch is not None else nullcontext()) as used:
+                if used is not None:
+                    reads[meta.id] = used
+                results = list(rule.evaluate(rule_context))
         except FactUnavailable as unavailable:
             status = CheckStatus.SKIPPED if unavailable.skipped else CheckStatus.UNKNOWN
             outcomes.append(CheckOutcome(check, status, unavailable.reason, required=required))

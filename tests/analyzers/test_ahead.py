@@ -20,6 +20,7 @@ from cdkcheck.analyzers.cfn_lint_pool import LintPool
 from cdkcheck.analyzers.checkov import CheckovFailed, WarmCheckov, run_checkov
 from cdkcheck.assembly import load_template
 from cdkcheck.model import CheckStatus, Finding, Severity, Source
+from timeouts import scaled
 
 
 def as_dicts(report):
@@ -73,7 +74,7 @@ def test_an_unused_warm_checkov_is_stopped_and_refuses_to_run_after_close(orders
     warm = WarmCheckov()
     process = warm._running.proc
     warm.close()
-    assert process.wait(timeout=10) is not None
+    assert process.wait(timeout=scaled(10)) is not None
     report = run_checkov(orders.stacks, warm=warm)
     [outcome] = report.outcomes
     assert outcome.status is CheckStatus.UNKNOWN and "stopping" in outcome.reason
@@ -96,7 +97,7 @@ def test_shared_results_wait_for_a_reserved_template_then_answer():
     assert reader.is_alive() and not answers  # still being analyzed: waits rather than missing
     shared.put(key, [finding()])
     shared.release("checkov", ["abc"])
-    reader.join(timeout=5)
+    reader.join(timeout=scaled(5))
     assert answers == [(finding(),)]
 
 

@@ -20,6 +20,7 @@ from cdkcheck.analyzers.cdk import (
 from cdkcheck.assembly import load_assembly
 from cdkcheck.model import Annotation, Severity, Source
 from cdkcheck.synth import bundled_node_dir
+from timeouts import scaled
 
 # The two warnings data/orders_app.py adds, as CDK writes them into the stack metadata.
 REVIEW = Annotation(Severity.WARNING, "Capacity review is pending [ack: Annotation::ReviewPending]",
@@ -182,7 +183,7 @@ def test_a_fresh_synth_writes_the_report_the_parser_was_written_against(data_dir
     if node:
         env["PATH"] = f"{node}{os.pathsep}{env['PATH']}"
     subprocess.run([sys.executable, str(data_dir / "orders_app.py")], env=env, cwd=tmp_path, check=True,
-                   capture_output=True, timeout=300)
+                   capture_output=True, timeout=scaled(300))
 
     fresh = without_annotations(load_assembly(outdir))
     assert fresh.validation_reports == (outdir / "validation-report.json",)

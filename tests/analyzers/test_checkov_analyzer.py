@@ -11,6 +11,7 @@ from cdkcheck.analyzers import checkov
 from cdkcheck.analyzers.cache import ResultCache
 from cdkcheck.analyzers.checkov import CheckovFailed, run_checkov, run_checkov_process
 from cdkcheck.model import CheckStatus, Severity, Source
+from timeouts import scaled
 
 
 def result(path: Path, check_id: str, resource: str, lines=(12, 30), **extra) -> dict:
@@ -169,13 +170,13 @@ def test_a_hanging_checkov_is_stopped_at_the_timeout(fake_python, tmp_path):
 def test_a_crashing_checkov_reports_its_error(fake_python, tmp_path):
     fake_python("echo 'Traceback (most recent call last):' >&2; echo 'KeyError: boom' >&2; exit 2")
     with pytest.raises(CheckovFailed, match="(?s)code 2.*KeyError: boom"):
-        run_checkov_process([tmp_path / "t.json"], timeout=10)
+        run_checkov_process([tmp_path / "t.json"], timeout=scaled(10))
 
 
 def test_unreadable_output_is_a_failure(fake_python, tmp_path):
     fake_python("echo 'progress 100%'; exit 0")
     with pytest.raises(CheckovFailed, match="no readable JSON"):
-        run_checkov_process([tmp_path / "t.json"], timeout=10)
+        run_checkov_process([tmp_path / "t.json"], timeout=scaled(10))
 
 
 def test_the_process_is_offline_and_isolated(fake_python, tmp_path, monkeypatch):
@@ -184,7 +185,7 @@ def test_the_process_is_offline_and_isolated(fake_python, tmp_path, monkeypatch)
     monkeypatch.setenv("CKV_FRAMEWORK", "terraform")
     fake_python('printf \'{"args": "%s", "cwd": "%s", "key": "%s", "update": "%s", "fw": "%s"}\' '
                 '"$*" "$PWD" "$BC_API_KEY" "$CKV_SKIP_PACKAGE_UPDATE_CHECK" "$CKV_FRAMEWORK"; exit 1')
-    seen = run_checkov_process([tmp_path / "a.json", tmp_path / "b.json"], timeout=10)
+    seen = run_checkov_process([tmp_path / "a.json", tmp_path / "b.json"], timeout=scaled(10))
     assert "--skip-download" in seen["args"] and "--framework cloudformation" in seen["args"]
     assert f"--file {tmp_path / 'a.json'} --file {tmp_path / 'b.json'}" in seen["args"]
     assert seen["key"] == "" and seen["fw"] == "" and seen["update"] == "true"

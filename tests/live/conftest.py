@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from moto_account import MotoServer, SeededAccount  # noqa: E402
+from timeouts import scaled  # noqa: E402
 
 from cdkcheck.live import session as live_session  # noqa: E402
 from cdkcheck.live.session import READ_ONLY_OPERATIONS, READ_PREFIXES  # noqa: E402
@@ -39,7 +40,9 @@ def aws(moto_server, monkeypatch, tmp_path):
     """aws() or aws("222222222222"): credentials reaching that account of a freshly reset moto server."""
     moto_server.reset()
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("CDKCHECK_LIVE_CACHE_SECONDS", "0")
+    # A healthy moto on a busy machine can take longer than cdkcheck's 6 s default to answer: never race it.
+    monkeypatch.setenv("CDKCHECK_AWS_READ_TIMEOUT", str(scaled(60)))
+    monkeypatch.setenv("CDKCHECK_AWS_CONNECT_TIMEOUT", str(scaled(10)))
     monkeypatch.setenv("CDKCHECK_CACHE_DIR", str(tmp_path / "cache"))
 
     def account(account_id: str = "123456789012") -> SeededAccount:

@@ -29,10 +29,15 @@ import boto3
 from botocore.config import Config
 from botocore.stub import Stubber
 
+# tests/timeouts.py, also for the scripts outside the suite that use this server (bench, fixture recorders).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from timeouts import scaled  # noqa: E402
+
 REGION = "us-east-1"
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # Seeding talks to the same server with its own client; a 500 is a seed bug, not worth retrying.
-SEED_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=20)
+SEED_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=scaled(10),
+                     read_timeout=scaled(60))
 
 
 def free_port() -> int:
@@ -49,7 +54,7 @@ class MotoServer:
         self.process = subprocess.Popen([str(moto_server), "-H", "127.0.0.1", "-p", str(self.port)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         env={**os.environ, "MOTO_CALL_RESET_API": "true"})
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + scaled(120)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"moto_server exited with {self.process.returncode}")
@@ -59,11 +64,11 @@ class MotoServer:
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError("moto_server did not start within 60 s")
+        raise RuntimeError(f"moto_server did not start within {scaled(120):g} s")
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=10):
+        with urllib.request.urlopen(request, timeout=scaled(60)):
             pass
 
     def stop(self) -> None:

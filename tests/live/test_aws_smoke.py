@@ -17,7 +17,6 @@ def test_real_account_answers_the_account_wide_questions(monkeypatch, sent_opera
         pytest.skip("set CDKCHECK_SMOKE_PROFILE to the AWS profile to read")
     for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CDKCHECK_LIVE_CACHE_SECONDS", "0")
     region = os.environ.get("CDKCHECK_SMOKE_REGION", "us-east-1")
     facts = open_account(EnvironmentConfig(name="smoke", profile=profile), region)
     assert facts.identity().account.isdigit()

@@ -8,8 +8,11 @@ from cdkcheck.config import EnvironmentConfig
 from cdkcheck.live import open_account
 
 
-def _facts():
-    return open_account(EnvironmentConfig(name="prod"), "us-east-1")
+BOOTSTRAP = "/cdk-bootstrap/hnb659fds/version"
+
+
+def _facts(**options):
+    return open_account(EnvironmentConfig(name="prod"), "us-east-1", **options)
 
 
 def _subnets(account, n: int) -> list[str]:
@@ -60,23 +63,44 @@ def test_prefetch_answers_concurrently_and_keeps_errors_for_the_asker(aws, sent_
     assert len(sent_operations) == sent_before  # answered by the prefetch
 
 
-def test_rerun_cache_answers_a_quick_rerun_without_calls(aws, sent_operations, monkeypatch, tmp_path):
+def test_by_default_every_run_reads_the_account_afresh(aws, sent_operations, tmp_path):
     account = aws()
-    monkeypatch.setenv("CDKCHECK_LIVE_CACHE_SECONDS", "60")
-    account.client("ec2").allocate_address(Domain="vpc")
-    first = _facts()
-    assert first.usage("ec2:elastic-ips").value == 1
-    account.client("ec2").allocate_address(Domain="vpc")
+    ssm = account.client("ssm")
+    assert _facts().bootstrap_version(BOOTSTRAP) is None
+    ssm.put_parameter(Name=BOOTSTRAP, Value="30", Type="String")
     second = _facts()
-    assert second.usage("ec2:elastic-ips").value == 1  # within the TTL: the earlier answer
-    assert second.calls["ec2:DescribeAddresses"] == 0
-    monkeypatch.setenv("CDKCHECK_LIVE_CACHE_SECONDS", "0.5")
+    assert second.bootstrap_version(BOOTSTRAP) == 30
+    assert second.calls["ssm:GetParameter"] == 1
+    assert not (tmp_path / "cache" / "live").exists()  # nothing kept for a later run either
+
+
+def test_with_max_facts_age_reusable_answers_come_from_an_earlier_run_with_their_age(aws, sent_operations):
+    account = aws()
+    ec2, ssm = account.client("ec2"), account.client("ssm")
+    ssm.put_parameter(Name=BOOTSTRAP, Value="21", Type="String")
+    ec2.allocate_address(Domain="vpc")
+    first = _facts(max_facts_age=60)
+    assert first.bootstrap_version(BOOTSTRAP) == 21 and first.usage("ec2:elastic-ips").value == 1
+    read_by_first = time.time()
+    ssm.put_parameter(Name=BOOTSTRAP, Value="30", Type="String", Overwrite=True)
+    ec2.allocate_address(Domain="vpc")
+    second = _facts(max_facts_age=60)
+    with second.watch() as reads:
+        assert second.bootstrap_version(BOOTSTRAP) == 21  # within max_facts_age: the earlier answer
+        assert second.usage("ec2:elastic-ips").value == 2  # usage is never reused
+    assert second.calls["ssm:GetParameter"] == 0 and second.calls["ec2:DescribeAddresses"] == 1
+    (reused,) = reads.reused
+    assert "bootstrap_version" in reused and reads.read_at[reused] <= read_by_first
+    second.refuse_earlier_answers()
+    with second.watch() as again:
+        assert second.bootstrap_version(BOOTSTRAP) == 30  # read again, even though this run had an answer
+    assert not again.reused and second.calls["ssm:GetParameter"] == 1
+
     time.sleep(0.6)
-    third = _facts()
-    assert third.usage("ec2:elastic-ips").value == 2  # expired: asked again
-    monkeypatch.setenv("CDKCHECK_LIVE_CACHE_SECONDS", "60")
-    other = open_account(EnvironmentConfig(name="prod"), "us-east-1", use_rerun_cache=False)
-    assert other.usage("ec2:elastic-ips").value == 2
+    assert _facts(max_facts_age=0.5).bootstrap_version(BOOTSTRAP) == 30  # older than allowed: asked again
+    ssm.put_parameter(Name=BOOTSTRAP, Value="31", Type="String", Overwrite=True)
+    ignoring = open_account(EnvironmentConfig(name="prod"), "us-east-1", use_rerun_cache=False, max_facts_age=60)
+    assert ignoring.bootstrap_version(BOOTSTRAP) == 31  # --no-cache
 
 
 def test_nat_gateways_are_counted_per_zone(aws, sent_operations):

@@ -19,6 +19,7 @@ from cdkcheck.live import session as live_session
 from cdkcheck.live.aws_facts import BotoAccountFacts
 from cdkcheck.model import CheckStatus
 from cdkcheck.rules import live_quotas
+from timeouts import scaled
 
 REPO = Path(__file__).resolve().parents[2]
 EIPS = REPO / "fixtures" / "rules" / "CDKC-L1" / "fail.template.json"
@@ -31,7 +32,7 @@ def test_unreachable_endpoint_fails_open_within_seconds(monkeypatch):
     started = time.monotonic()
     with pytest.raises(FactUnavailable, match="cannot reach the AWS endpoint"):
         open_account(EnvironmentConfig(name="prod"), "us-east-1")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < scaled(10)
 
 
 def test_missing_credentials_are_detected_without_a_network_call(monkeypatch, sent_operations):
@@ -40,7 +41,7 @@ def test_missing_credentials_are_detected_without_a_network_call(monkeypatch, se
     started = time.monotonic()
     with pytest.raises(FactUnavailable, match="no AWS credentials found"):
         open_account(EnvironmentConfig(name="prod"), "us-east-1")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < scaled(5)
     assert not sent_operations
 
 
@@ -104,10 +105,10 @@ def test_cli_with_unreachable_endpoint_is_inconclusive_in_seconds(tmp_path, synt
     cdkcheck = Path(sys.executable).parent / "cdkcheck"
     started = time.monotonic()
     done = subprocess.run([str(cdkcheck), "staging", "--app", str(REPO / "fixtures" / "apps" / "minimal"),
-                           "--format", "json", "-q"], env=env, capture_output=True, text=True, timeout=120)
+                           "--format", "json", "-q"], env=env, capture_output=True, text=True, timeout=scaled(300))
     elapsed = time.monotonic() - started
     assert done.returncode == 3, done.stdout + done.stderr
-    assert elapsed < 30, f"took {elapsed:.1f} s"
+    assert elapsed < scaled(60), f"took {elapsed:.1f} s"  # seconds, not minutes of retries
     assert "Traceback" not in done.stderr
     import json
 

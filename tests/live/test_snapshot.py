@@ -134,3 +134,63 @@ def test_committed_courtcase_snapshot_shows_live_findings(synth_cache, tmp_path)
     assert "AWSServiceRoleForAmazonOpenSearchService" in live["CDKC-L5"]
     unknown = [c for c in environment["checks"] if c["status"] == "unknown" and c["check"].startswith(("live", "rule:CDKC-L"))]
     assert not unknown, unknown
+
+
+def _dated_snapshot(tmp_path: Path, recorded_at: str) -> Path:
+    document = json.loads((REPO / "fixtures" / "facts" / "courtcase-production.json").read_text())
+    entry = document["environments"]["production"]
+    entry["account"] = "123456789012"
+    entry["recorded_at"] = recorded_at
+    path = tmp_path / "old-facts.json"
+    path.write_text(json.dumps({"format": document["format"], "environments": {"prod": entry}}))
+    return path
+
+
+@pytest.mark.slow
+def test_a_replay_says_when_its_facts_were_read_and_can_refuse_old_ones(tmp_path):
+    import time
+
+    assembly = _assembly(tmp_path / "cdk.out", "123456789012")
+    week_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 7 * 86400))
+    facts_file = _dated_snapshot(tmp_path, week_ago)
+    runner = CliRunner()
+    text = runner.invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(facts_file), "-q"])
+    assert f"account facts replayed from old-facts.json, read {week_ago} (7 days ago)" in text.output
+    as_json = runner.invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(facts_file), "-q",
+                                  "--format", "json"])
+    facts = json.loads(as_json.output[as_json.output.index("{"):])["environments"][0]["account_facts"]
+    assert facts["source"] == "snapshot" and facts["read_at"] == week_ago
+    assert abs(facts["age_seconds"] - 7 * 86400) < 600
+
+    refused = runner.invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(facts_file), "-q",
+                                  "--format", "json", "--max-snapshot-age", "24"])
+    assert refused.exit_code == 3, refused.output
+    environment = json.loads(refused.output[refused.output.index("{"):])["environments"][0]
+    (live,) = [c for c in environment["checks"] if c["check"] == "live"]
+    assert live["status"] == "unknown" and live["required"]
+    assert "older than the 24 h allowed" in live["reason"] and week_ago in live["reason"]
+    assert environment["verdict"] == "INCONCLUSIVE"
+
+    fresh = _dated_snapshot(tmp_path, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    config = tmp_path / "cdkcheck.toml"
+    config.write_text("[environments.prod]\nmax_snapshot_age_hours = 24\n")
+    accepted = runner.invoke(app, ["prod", "--assembly", str(assembly), "--facts", str(fresh), "-q",
+                                   "--format", "json", "--config", str(config)])
+    environment = json.loads(accepted.output[accepted.output.index("{"):])["environments"][0]
+    (live,) = [c for c in environment["checks"] if c["check"] == "live"]
+    assert live["status"] == "ran"
+
+
+def test_snapshot_records_when_the_reading_began(aws, tmp_path):
+    import time
+
+    account = aws()
+    assembly = _assembly(tmp_path / "cdk.out", account.account)
+    before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+    facts_file = tmp_path / "facts.json"
+    recorded = CliRunner().invoke(app, ["snapshot", "prod", "--assembly", str(assembly), "-o", str(facts_file), "-q"])
+    assert recorded.exit_code == 0, recorded.output
+    after = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))
+    recorded_at = json.loads(facts_file.read_text())["environments"]["prod"]["recorded_at"]
+    assert before <= recorded_at <= after
+    assert load_replay(facts_file, "prod").recorded_at == recorded_at

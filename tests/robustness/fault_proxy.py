@@ -8,6 +8,7 @@ for how many times:
     throttle  an AWS throttling error in the service's own wire format
     error     a 5xx with an HTML body, as a load balancer in the way would send
     slow      the answer only after `delay` seconds (longer than the client's read timeout)
+    hang      no answer at all until the proxy closes: a read timeout must fire, whatever the machine's load
     reset     the TCP connection reset without a response
     expired   ExpiredToken, as when session credentials run out mid-run
 
@@ -27,7 +28,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-ACTIONS = ("throttle", "error", "slow", "reset", "expired")
+from timeouts import scaled
+
+ACTIONS = ("throttle", "error", "slow", "hang", "reset", "expired")
 _SIGNING_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te",
                "trailer", "upgrade"}
@@ -66,6 +69,7 @@ class FaultProxy:
         self.script: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []
         self._lock = threading.Lock()
+        self.closed = threading.Event()  # "hang" requests wait for it
         proxy = self
 
         class Handler(_Handler):
@@ -96,6 +100,7 @@ class FaultProxy:
         return [f"{s}:{o}" for s, o, a in self.log if action is None or a == action]
 
     def close(self) -> None:
+        self.closed.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -133,6 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
+        if fault.action == "hang":
+            self.owner.closed.wait()
+            self.close_connection = True
+            return
         if fault.action == "slow":
             time.sleep(fault.delay)
             return self._forward(body)
@@ -149,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._aws_error(service, status, code, message)
 
     def _forward(self, body: bytes) -> None:
-        connection = http.client.HTTPConnection(*self.owner.upstream, timeout=60)
+        connection = http.client.HTTPConnection(*self.owner.upstream, timeout=scaled(120))
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             connection.request(self.command, self.path, body=body, headers=headers)

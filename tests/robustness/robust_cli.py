@@ -28,10 +28,12 @@ class CliRun:
 
 
 def run_cdkcheck(*args: str, cwd: Path, env: dict | None = None, timeout: float = 120) -> CliRun:
-    """Run cdkcheck as a user would; `timeout` is a guard for the test, not part of what is tested."""
+    """Run cdkcheck as a user would; `timeout` (scaled) is a guard for the test, not part of what is tested."""
+    from timeouts import scaled
+
     completed = subprocess.run(
         [str(CDKCHECK), *args], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
-        capture_output=True, timeout=timeout,
+        capture_output=True, timeout=scaled(timeout),
     )
     return CliRun(tuple(args), completed.returncode, completed.stdout.decode("utf-8", "replace"),
                   completed.stderr.decode("utf-8", "replace"))

@@ -15,6 +15,7 @@ from cdkcheck.config import load_config
 from cdkcheck.init_config import propose_environments
 from cdkcheck.model import Stack, Template
 from cdkcheck.selection import select_stacks
+from timeouts import scaled
 
 
 def stack(name: str, account: str | None = "111111111111", region: str | None = "us-east-1",
@@ -67,7 +68,7 @@ def test_init_on_a_staged_app_writes_a_config_that_selects_each_stage(tmp_path, 
     app_dir = tmp_path / "app"
     shutil.copytree(REPO / "fixtures" / "apps" / "staged", app_dir)
     # Synthesized the way init does, before init adds cdkcheck.toml to the app's inputs: one synth.
-    synth = synthesize(read_cdk_app(app_dir), extra_context={}, extra_env={}, cache_root=synth_cache, timeout=300)
+    synth = synthesize(read_cdk_app(app_dir), extra_context={}, extra_env={}, cache_root=synth_cache, timeout=scaled(300))
     result = init(["--app", str(app_dir)], synth_cache)
     assert result.exit_code == 0, result.output
     assert "staging (2 stacks), production (2 stacks)" in result.output

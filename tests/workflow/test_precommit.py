@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from workflow_support import REPO, minimal_app
+from timeouts import scaled
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +23,7 @@ def hook_definition(hook_id: str) -> dict:
 
 
 def git(repo: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=scaled(600))
 
 
 @pytest.fixture
@@ -45,14 +46,14 @@ def repo(tmp_path, synth_cache) -> tuple[Path, dict]:
                  ["config", "user.email", "test@example.com"], ["config", "commit.gpgsign", "false"]):
         assert git(repo, *args, env=env).returncode == 0
     installed = subprocess.run([str(BIN / "pre-commit"), "install"], cwd=repo, env=env, capture_output=True,
-                               text=True, timeout=120)
+                               text=True, timeout=scaled(120))
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return repo, env
 
 
 def test_hook_manifest_is_valid_for_pre_commit():
     result = subprocess.run([str(BIN / "pre-commit"), "validate-manifest", str(REPO / ".pre-commit-hooks.yaml")],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=scaled(120))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -11,8 +11,11 @@ from cdkcheck.facts import AccountFacts, FactUnavailable
 
 
 def open_account(environment: EnvironmentConfig, region: str | None, *, cache_dir: Path | None = None,
-                 use_rerun_cache: bool = True) -> AccountFacts:
+                 use_rerun_cache: bool = True, max_facts_age: float | None = None) -> AccountFacts:
     """A session for the environment's account, or FactUnavailable saying why there is none.
+
+    Answers of earlier runs are reused only when `max_facts_age` (else the environment's
+    max_facts_age) is above 0 and `use_rerun_cache` (False with --no-cache).
 
     Missing credentials fail here without a network call; otherwise one
     sts:GetCallerIdentity proves the endpoint answers and the credentials work,
@@ -21,7 +24,7 @@ def open_account(environment: EnvironmentConfig, region: str | None, *, cache_di
     from cdkcheck.live import session as sessions
     from cdkcheck.live.aws_facts import BotoAccountFacts
     from cdkcheck.live.failures import describe_failure
-    from cdkcheck.live.rerun_cache import RerunCache, ttl_from_environment
+    from cdkcheck.live.rerun_cache import RerunCache
 
     try:
         session = sessions.new_session(environment.profile, region)
@@ -37,7 +40,7 @@ def open_account(environment: EnvironmentConfig, region: str | None, *, cache_di
         raise FactUnavailable(f"no AWS region for environment '{environment.name}': set 'region' in the config "
                               "or AWS_REGION")
 
-    ttl = ttl_from_environment()
+    ttl = environment.max_facts_age if max_facts_age is None else max_facts_age
     rerun_cache = None
     if use_rerun_cache and ttl > 0:
         from cdkcheck.synth import default_cache_root
@@ -45,6 +48,8 @@ def open_account(environment: EnvironmentConfig, region: str | None, *, cache_di
         identity_parts = (environment.profile or "", region, os.environ.get("AWS_ENDPOINT_URL", ""),
                           hashlib.sha256(access_key.encode()).hexdigest())
         rerun_cache = RerunCache((cache_dir or default_cache_root()) / "live", identity_parts, ttl)
-    facts = BotoAccountFacts(session, region, rerun_cache=rerun_cache)
+    facts = BotoAccountFacts(session, region, rerun_cache=rerun_cache,
+                             timeouts={"connect_timeout": environment.aws_connect_timeout,
+                                       "read_timeout": environment.aws_read_timeout})
     facts.identity()
     return facts

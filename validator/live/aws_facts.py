@@ -4,13 +4,17 @@ Each answer comes from as few calls as the APIs allow: one paginated listing per
 kind of thing (every subnet asked for in one describe_subnets, every DB instance
 name checked against one describe_db_instances), so the number of calls follows
 the kinds of resources in the stacks, not how many there are. Answers are kept
-for the run (and, through RerunCache, for a short while across runs).
+for the run. Across runs, only when asked (max_facts_age) and only for the facts in
+REUSABLE_FACTS, an answer may come from RerunCache; every answer served is noted in
+`ledger` with when AWS gave it, so what relied on an earlier run's answer can be read
+again (`refuse_earlier_answers`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as futures
 import threading
+import time
 from collections import Counter, defaultdict
 from typing import Any, Callable, Iterable
 
@@ -18,6 +22,7 @@ from cdkcheck.facts import (
     CallerIdentity, DeployedStack, FactUnavailable, OpenSearchInstanceLimits, QuotaFacts, RdsEngineVersion,
     RdsOrderableOption, SubnetFacts, UsageFacts,
 )
+from cdkcheck.fact_reads import ReadLedger
 from cdkcheck.live.failures import describe_failure, error_code
 from cdkcheck.live.record import question_key
 from cdkcheck.live.reference_facts import SecretAndParameterFacts
@@ -28,13 +33,22 @@ NON_RENEWING_SOURCES = frozenset({"env"})
 # Service Quotas answers "no such quota" for codes it does not hold (and for services it does not cover).
 _NO_SUCH_QUOTA = {"NoSuchResourceException"}
 _GIB = 1024 ** 3
+# Facts another run may answer (with max_facts_age): AWS's catalogue (zones, orderable options, engine
+# versions, instance types) and settings changed only by deliberate, rare action (quota values, the
+# bootstrap version). Never what deploys and people change by the minute: usage counts, free IPs,
+# stack states, taken names. A fact not listed here is always read fresh.
+REUSABLE_FACTS = frozenset({
+    "availability_zones", "quota", "_default_quotas", "bootstrap_version", "rds_orderable", "rds_engine_version",
+    "opensearch_instance_types", "opensearch_instance_limits",
+})
 
 
 class BotoAccountFacts(SecretAndParameterFacts):
-    def __init__(self, session: Any, region: str, *, rerun_cache: Any = None):
+    def __init__(self, session: Any, region: str, *, rerun_cache: Any = None,
+                 timeouts: dict[str, float | None] | None = None):
         self._session = session
         self.region = region
-        self._config = botocore_config()
+        self._config = botocore_config(**(timeouts or {}))
         self._clients: dict[str, Any] = {}
         self._client_lock = threading.Lock()
         self._answers: dict[str, futures.Future] = {}
@@ -44,7 +58,20 @@ class BotoAccountFacts(SecretAndParameterFacts):
         # one silent service into minutes of timeouts.
         self._unresponsive: dict[str, str] = {}
         self._rerun_cache = rerun_cache
+        self.max_facts_age = float(getattr(rerun_cache, "ttl", 0.0) or 0.0)
+        self.ledger = ReadLedger()
+        # key -> (when AWS gave the answer, whether an earlier run did): noted with every answer served.
+        self._origin: dict[str, tuple[float, bool]] = {}
+        self._fresh_only = False
         self.calls: Counter[str] = Counter()  # "ec2:DescribeSubnets" -> calls sent, for benchmarks
+
+    def watch(self):
+        """A context manager yielding the Reads of every answer served on this thread while it is open."""
+        return self.ledger.watch()
+
+    def refuse_earlier_answers(self) -> None:
+        """From now on no answer of an earlier run is served, not even one already used in this run."""
+        self._fresh_only = True
 
     # ------------------------------------------------------------ plumbing
 
@@ -120,24 +147,33 @@ class BotoAccountFacts(SecretAndParameterFacts):
     def _answer(self, method: str, args: tuple, compute: Callable[[], Any], *, rerun: bool = True) -> Any:
         """Each question is asked once per run; concurrent askers wait for the first."""
         key = question_key(method, args)
+        reusable = rerun and self._rerun_cache is not None and method in REUSABLE_FACTS
         with self._answers_lock:
             future = self._answers.get(key)
+            if future is not None and self._fresh_only and self._origin.get(key, (0.0, False))[1]:
+                future = None  # it relied on an earlier run's answer: ask again
             owner = future is None
             if owner:
                 future = self._answers[key] = futures.Future()
         if owner:
             try:
-                cached = self._rerun_cache.get(key) if (rerun and self._rerun_cache) else None
+                cached = self._rerun_cache.get(key) if (reusable and not self._fresh_only) else None
                 if cached is not None:
-                    future.set_result(cached[0])
+                    value, origin = cached[0], (cached[1], True)
                 else:
-                    value = compute()
-                    if rerun and self._rerun_cache:
-                        self._rerun_cache.put(key, value)
-                    future.set_result(value)
+                    started = time.time()
+                    with self.ledger.watch() as nested:  # answers this one is made of
+                        value = compute()
+                    origin = (min(started, nested.oldest() or started), nested.any_reused)
+                    if reusable:
+                        self._rerun_cache.put(key, value, read_at=origin[0])
+                self._origin[key] = origin
+                future.set_result(value)
             except BaseException as exc:  # delivered to every asker, the first included
                 future.set_exception(exc)
-        return future.result()
+        value = future.result()
+        self.ledger.note(key, *self._origin[key])
+        return value
 
     def prefetch(self, questions: tuple[tuple[Any, ...], ...]) -> None:
         todo = [(q[0], tuple(q[1:])) for q in questions if q and hasattr(self, q[0])]

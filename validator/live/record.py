@@ -120,9 +120,10 @@ def _for_snapshot(answer: Any) -> Any:
 class ReplayFacts:
     """Answers from a snapshot; a question it does not hold is UNKNOWN with that reason."""
 
-    def __init__(self, entries: Mapping[str, Mapping[str, Any]], source: str):
+    def __init__(self, entries: Mapping[str, Mapping[str, Any]], source: str, recorded_at: str | None = None):
         self._entries = entries
         self._source = source
+        self.recorded_at = recorded_at  # when the account was read, "2026-11-29T23:28:21Z"
 
     def prefetch(self, questions: tuple[tuple[Any, ...], ...]) -> None:
         return None
@@ -156,11 +157,12 @@ def snapshot_document(environments: Mapping[str, Mapping[str, Any]]) -> dict[str
 
 
 def environment_entry(*, account: str | None, region: str | None, recorder: RecordingFacts,
-                      live_reason: str | None = None) -> dict[str, Any]:
+                      live_reason: str | None = None, read_at: float | None = None) -> dict[str, Any]:
+    """`read_at`: when the reading began (epoch seconds; now when not given), kept as recorded_at."""
     entry: dict[str, Any] = {
         "account": account,
         "region": region,
-        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(read_at)),
         "facts": [recorder.entries[k] for k in sorted(recorder.entries)],
     }
     if live_reason:
@@ -190,4 +192,18 @@ def load_replay(path: Path, environment: str) -> ReplayFacts:
             entries[question_key(item["question"], tuple(decode({"$tuple": item["args"]})))] = item
         except (KeyError, TypeError, ValueError) as exc:
             raise FactUnavailable(f"{path}: malformed fact entry {item!r:.120}: {exc}") from None
-    return ReplayFacts(entries, source)
+    recorded_at = recorded.get("recorded_at")
+    return ReplayFacts(entries, source, recorded_at if isinstance(recorded_at, str) else None)
+
+
+def snapshot_age(recorded_at: str | None, now: float | None = None) -> float | None:
+    """Seconds since a snapshot's recorded_at; None when it is missing or unreadable."""
+    from datetime import datetime, timezone
+
+    if not recorded_at:
+        return None
+    try:
+        read = datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return max(0.0, (time.time() if now is None else now) - read.timestamp())

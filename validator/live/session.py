@@ -93,16 +93,18 @@ def refuse_writes(model=None, params=None, **_: Any) -> None:
         raise WriteRefused(f"cdkcheck refused to send {service}:{model.name}: not on its read-only list")
 
 
-def botocore_config():
+def botocore_config(connect_timeout: float | None = None, read_timeout: float | None = None):
     """Bounded retries and timeouts: an unreachable endpoint fails within seconds, not minutes.
 
+    Timeouts: CDKCHECK_AWS_CONNECT_TIMEOUT / CDKCHECK_AWS_READ_TIMEOUT (seconds) over the
+    arguments (the config's aws_connect_timeout / aws_read_timeout) over the defaults.
     AWS_MAX_ATTEMPTS / AWS_RETRY_MODE are honoured as the AWS SDKs document them.
     """
     from botocore.config import Config
 
     return Config(
-        connect_timeout=_float_env("CDKCHECK_AWS_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
-        read_timeout=_float_env("CDKCHECK_AWS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
+        connect_timeout=_float_env("CDKCHECK_AWS_CONNECT_TIMEOUT", connect_timeout or DEFAULT_CONNECT_TIMEOUT),
+        read_timeout=_float_env("CDKCHECK_AWS_READ_TIMEOUT", read_timeout or DEFAULT_READ_TIMEOUT),
         retries={
             "mode": os.environ.get("AWS_RETRY_MODE") or "standard",
             # botocore's "max_attempts" counts retries only; AWS_MAX_ATTEMPTS means all attempts.

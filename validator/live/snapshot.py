@@ -8,6 +8,7 @@ reason there was none). No template or finding is stored: only account facts.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -65,6 +66,7 @@ def take_snapshot(names: Sequence[str], options, *, output: Path, progress: Prog
         region = environment.region or _common(s.region for s in stacks)
         account = environment.account or _common(s.account for s in stacks)
         progress(f"{environment.name}: recording account facts for {len(stacks)} stack(s)")
+        read_at = time.time()
         try:
             facts = facts_factory(environment, region) if facts_factory else \
                 open_account(environment, region, use_rerun_cache=False)
@@ -75,7 +77,8 @@ def take_snapshot(names: Sequence[str], options, *, output: Path, progress: Prog
             summary.append(RecordedEnvironment(environment.name, account, region, 0, (), unavailable.reason))
             continue
         recorder = record_environment(environment, stacks, facts, account=account, region=region)
-        recorded[environment.name] = environment_entry(account=account, region=region, recorder=recorder)
+        recorded[environment.name] = environment_entry(account=account, region=region, recorder=recorder,
+                                                       read_at=read_at)
         entries = recorder.entries.values()
         summary.append(RecordedEnvironment(
             environment.name, account, region, sum(1 for e in entries if "answer" in e),

@@ -10,7 +10,7 @@ come first, then what could not be checked, then advisories, then suppressions.
 from __future__ import annotations
 
 from cdkcheck.model import CheckStatus, Finding, RunResult, Severity, Verdict
-from cdkcheck.reporters.presentation import source_file, where
+from cdkcheck.reporters.presentation import account_facts_line, source_file, where
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -37,6 +37,9 @@ def render_github(run: RunResult, *, path_prefix: str = "") -> str:
         level = {Verdict.GO: "notice", Verdict.NO_GO: "error", Verdict.INCONCLUSIVE: "warning"}[e.verdict]
         summary = (f"{len(e.blocking)} blocking, {len(e.advisories)} advisories, {len(e.suppressed)} suppressed, "
                    f"{sum(1 for c in e.checks if c.status is CheckStatus.UNKNOWN)} could not check")
+        facts_line = account_facts_line(e.details)
+        if facts_line:
+            summary += f"; {facts_line}"
         lines.append(_emit(level, {"title": f"cdkcheck {e.name}: {e.verdict.value}"}, summary))
     return "".join(line + "\n" for line in lines)
 

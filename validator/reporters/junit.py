@@ -14,7 +14,7 @@ from collections import defaultdict
 from xml.etree import ElementTree as ET
 
 from cdkcheck.model import CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult
-from cdkcheck.reporters.presentation import ENVIRONMENT_LEVEL, check_of, status_word, where
+from cdkcheck.reporters.presentation import ENVIRONMENT_LEVEL, account_facts_line, check_of, status_word, where
 
 
 # Characters XML 1.0 cannot hold even escaped (terminal colour codes in a tool's message, for one).
@@ -41,6 +41,9 @@ def _suite(e: EnvironmentResult) -> ET.Element:
     properties = ET.SubElement(suite, "properties")
     for name, value in (("verdict", e.verdict.value), ("account", e.account or ""), ("region", e.region or "")):
         ET.SubElement(properties, "property", name=name, value=value)
+    facts_line = account_facts_line(e.details)
+    if facts_line:
+        ET.SubElement(properties, "property", name="account_facts", value=facts_line)
 
     stacks = list(e.stacks)
     findings_by_case: dict[tuple[str, str], list[Finding]] = defaultdict(list)

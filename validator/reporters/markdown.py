@@ -10,7 +10,7 @@ import re
 from typing import Iterable
 
 from cdkcheck.model import CheckStatus, EnvironmentResult, Finding, RunResult, Verdict
-from cdkcheck.reporters.presentation import join_path, where
+from cdkcheck.reporters.presentation import account_facts_line, join_path, where
 
 _BADGE = {Verdict.GO: "✅ GO", Verdict.NO_GO: "❌ NO-GO", Verdict.INCONCLUSIVE: "⚠️ INCONCLUSIVE"}
 
@@ -33,6 +33,9 @@ def _environment(e: EnvironmentResult, path_prefix: str) -> list[str]:
     lines = [f"### {_cell(e.name)}: {_BADGE[e.verdict]}", ""]
     if where_:
         lines += [f"{len(e.stacks)} stack{'s' if len(e.stacks) != 1 else ''} in {where_}.", ""]
+    facts_line = account_facts_line(e.details)
+    if facts_line:
+        lines += [_inline(facts_line[0].upper() + facts_line[1:]) + ".", ""]
     if e.blocking:
         lines += [f"**Blocking ({len(e.blocking)})**", ""]
         lines += _table(e.blocking, path_prefix, with_fix=True)

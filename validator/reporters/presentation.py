@@ -155,3 +155,35 @@ def _relative(path: Path, root: Path) -> str:
     except ValueError:
         return ""
     return "" if relative == "." else relative
+
+
+def account_facts_line(details: Mapping | None) -> str | None:
+    """How current the account answers behind a verdict are, when that is worth saying.
+
+    Nothing when every answer was read by this run and no reuse was allowed (the default).
+    """
+    facts = (details or {}).get("account_facts")
+    if not facts:
+        return None
+    if facts.get("source") == "snapshot":
+        when = facts.get("read_at") or "at an unknown time"
+        age = facts.get("age_seconds")
+        return (f"account facts replayed from {facts.get('file')}, read {when}"
+                + (f" ({describe_age(age)} ago)" if age is not None else ""))
+    reused = facts.get("reused_answers") or 0
+    allowed = facts.get("max_facts_age_seconds") or 0
+    if not reused:
+        return f"account facts all read by this run (reuse up to {allowed:g} s allowed)" if allowed else None
+    return (f"account facts: {reused} answer{'s' if reused != 1 else ''} reused from earlier runs, the oldest "
+            f"{describe_age(facts.get('oldest_answer_age_seconds') or 0)} old (max_facts_age {allowed:g} s); "
+            "answers behind blocking or unknown outcomes were read again")
+
+
+def describe_age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -54,6 +54,7 @@ def render_sarif(run: RunResult, *, path_prefix: str = "") -> str:
             }],
             "properties": {
                 "verdicts": {e.name: e.verdict.value for e in run.environments},
+                **_account_facts(run),
             },
         }],
     }
@@ -144,3 +145,10 @@ def _notification(environment: str, check) -> dict[str, Any]:
         "message": {"text": f"[{environment}] could not check {check.check}{where_}: {check.reason}"},
         "descriptor": {"id": check.check},
     }
+
+
+def _account_facts(run: RunResult) -> dict[str, Any]:
+    """Per environment, how current its account answers were (reused or replayed ones carry their age)."""
+    facts = {e.name: e.details["account_facts"] for e in run.environments
+             if e.details and e.details.get("account_facts")}
+    return {"accountFacts": facts} if facts else {}

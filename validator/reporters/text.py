@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Iterable
 
 from cdkcheck.model import CheckStatus, EnvironmentResult, Finding, RunResult, Verdict
+from cdkcheck.reporters.presentation import account_facts_line
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
 _VERDICT_COLOR = {Verdict.GO: "green", Verdict.NO_GO: "red", Verdict.INCONCLUSIVE: "yellow"}
@@ -54,6 +55,9 @@ def _environment(e: EnvironmentResult, style: _Style, verbose: bool) -> str:
     estimate = e.details.get("deploy_estimate") if e.details else None
     if estimate:
         lines.append(f"  {estimate}")
+    facts_line = account_facts_line(e.details)
+    if facts_line:
+        lines.append(f"  {facts_line}")
     advisories = e.advisories
     if advisories:
         lines.append(style(f"  advisories ({len(advisories)}):", "dim"))
