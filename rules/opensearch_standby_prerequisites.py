@@ -75,10 +75,15 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     for view, domain in resolution.resources(OPENSEARCH_DOMAIN):
         cluster = lambda name: cluster_path(domain, name)  # noqa: E731
         standby = view.flag(domain, cluster("MultiAZWithStandbyEnabled"), default=False)
-        if isinstance(standby, Unknown):
-            yield undetermined(view, domain, "MultiAZWithStandbyEnabled", standby)
+        zone_aware = view.flag(domain, cluster("ZoneAwarenessEnabled"), default=False)
+        unknown = next(((k, v) for k, v in (("MultiAZWithStandbyEnabled", standby),
+                                            ("ZoneAwarenessEnabled", zone_aware)) if isinstance(v, Unknown)), None)
+        if unknown is not None:
+            yield undetermined(view, domain, *unknown)
             continue
-        if not standby:
+        # Standby only takes effect on a zone-aware domain: CDK sets MultiAZWithStandbyEnabled on every non-t3
+        # domain, single-zone ones without masters included, and those deploy (aws-cdk integ.opensearch.gp3).
+        if not standby or not zone_aware:
             continue
         values = {
             "DedicatedMasterEnabled": view.flag(domain, cluster("DedicatedMasterEnabled"), default=False),

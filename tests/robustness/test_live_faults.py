@@ -44,7 +44,8 @@ TEMPLATE = {"Resources": {
     "Events": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "alias/aws/sns"}},
 }}
 BROKEN = {"Resources": {**TEMPLATE["Resources"],
-                        "Bad": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "not-a-domain"}}}}
+                        # An unsupported property (cfn-lint E3002): CloudFormation refuses the create.
+                        "Bad": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc", "NoSuchProperty": 1}}}}
 
 
 def write_assembly(directory: Path, template: dict) -> Path:
