@@ -18,6 +18,8 @@ from cdkcheck.rules import opensearch_ebs_limits
 from cdkcheck.rules import (live_bootstrap_version, live_credentials, live_name_collisions, live_opensearch_instances,
                            live_quotas, live_rds_orderable, live_service_linked_roles, live_stack_state,
                            live_subnet_ips)
+from cdkcheck.rules import (update_data_loss, update_engine_downgrade, update_logical_id_refactor,
+                           update_named_replacement, update_protected_replacement, update_storage_decrease)
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -47,4 +49,10 @@ ALL_RULES: tuple[Rule, ...] = (
     live_stack_state.RULE,
     live_bootstrap_version.RULE,
     live_credentials.RULE,
+    update_named_replacement.RULE,
+    update_protected_replacement.RULE,
+    update_storage_decrease.RULE,
+    update_engine_downgrade.RULE,
+    update_data_loss.RULE,
+    update_logical_id_refactor.RULE,
 )

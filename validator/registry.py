@@ -20,6 +20,8 @@ class TypeSchema:
     create_only: tuple[str, ...]         # property paths below /properties, e.g. "KeySchema", "Tags/*/Key"
     read_only: tuple[str, ...]
     deprecated: tuple[str, ...]
+    # Properties whose change may or may not replace the resource, depending on the change.
+    conditional_create_only: tuple[str, ...] = ()
 
     @property
     def create_only_top_level(self) -> frozenset[str]:
@@ -62,6 +64,7 @@ def type_schema(type_name: str) -> TypeSchema | None:
         create_only=tuple(_strip(p) for p in raw.get("createOnlyProperties", ())),
         read_only=tuple(_strip(p) for p in raw.get("readOnlyProperties", ())),
         deprecated=tuple(_strip(p) for p in raw.get("deprecatedProperties", ())),
+        conditional_create_only=tuple(_strip(p) for p in raw.get("conditionalCreateOnlyProperties", ())),
     )
 
 

@@ -24,7 +24,8 @@ _RECORD_TYPES = {
     cls.__name__: cls
     for cls in (facts_module.CallerIdentity, facts_module.SubnetFacts, facts_module.QuotaFacts,
                 facts_module.UsageFacts, facts_module.DeployedStack, facts_module.RdsOrderableOption,
-                facts_module.RdsEngineVersion, facts_module.OpenSearchInstanceLimits)
+                facts_module.RdsEngineVersion, facts_module.OpenSearchInstanceLimits,
+                facts_module.DeployedTemplate)
 }
 
 

@@ -27,7 +27,7 @@ READ_ONLY_OPERATIONS: Mapping[str, frozenset[str]] = {
     "elasticache": frozenset({"DescribeCacheClusters", "DescribeReplicationGroups", "DescribeCacheSubnetGroups"}),
     "logs": frozenset({"DescribeLogGroups"}),
     "s3": frozenset({"HeadBucket"}),
-    "cloudformation": frozenset({"DescribeStacks", "ListStackResources"}),
+    "cloudformation": frozenset({"DescribeStacks", "ListStackResources", "GetTemplate"}),
     "ssm": frozenset({"GetParameter"}),
     "iam": frozenset({"GetRole"}),
 }
