@@ -107,14 +107,19 @@ class Side:
 
     template: Template
     env: ResolutionEnv
-    existing: frozenset[str] | None = None  # logical ids CloudFormation holds (old side); None: evaluate conditions
+    # Logical ids CloudFormation holds (the deployed side): they tell which conditional resources were created.
+    existing: frozenset[str] | None = None
     _resolved: dict = field(default_factory=dict, compare=False, repr=False)
 
     def exists(self, logical_id: str) -> bool:
+        resource = self.template.resources.get(logical_id)
+        if resource is None:
+            return False
+        if not resource.condition:
+            return True
         if self.existing is not None:
             return logical_id in self.existing
-        resource = self.template.resources.get(logical_id)
-        return resource is not None and resource_exists(resource, self.template, self.env) is not False
+        return resource_exists(resource, self.template, self.env) is not False
 
 
 # ------------------------------------------------------------------ comparison
