@@ -222,3 +222,23 @@ def test_update_checks_replay_from_a_snapshot(update_run, tmp_path, monkeypatch,
     for env in ENVIRONMENTS:
         assert report[env]["verdict"] == live[env]["verdict"], env
         assert shape(report[env]) == shape(live[env]), env
+
+
+def test_deployed_stacks_and_templates_are_kept_by_the_rerun_cache(aws, monkeypatch, tmp_path):
+    from cdkcheck.config import EnvironmentConfig
+    from cdkcheck.live import open_account
+
+    account = aws(ACCOUNT)
+    monkeypatch.setenv("CDKCHECK_LIVE_CACHE_SECONDS", "120")
+    account.client("cloudformation").create_stack(StackName="Prod-Cached", TemplateBody=json.dumps(
+        {"Resources": {"Jobs": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "jobs"}}}}))
+    answers = []
+    for _ in range(2):
+        facts = open_account(EnvironmentConfig(name="prod"), "us-east-1", cache_dir=tmp_path / "cache")
+        stack = facts.deployed_stack("Prod-Cached")
+        template = facts.deployed_template(stack.stack_id)
+        answers.append((stack, template, sum(facts.calls.values())))
+    (first, first_template, first_calls), (second, second_template, second_calls) = answers
+    assert first == second and first_template == second_template
+    assert json.loads(first_template.template_json)["Resources"]["Jobs"]["Properties"] == {"QueueName": "jobs"}
+    assert first_calls >= 4 and second_calls == 1  # the second run asks only who it is

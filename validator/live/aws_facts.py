@@ -159,7 +159,7 @@ class BotoAccountFacts:
             return CallerIdentity(account=found["Account"], arn=found["Arn"], credential_source=source,
                                   seconds_left=seconds_left)
 
-        return self._answer("identity", (), compute, rerun=False)
+        return self._answer("identity", (), compute)
 
     def availability_zones(self) -> tuple[str, ...]:
         def compute() -> tuple[str, ...]:
@@ -290,7 +290,8 @@ class BotoAccountFacts:
             index.update({s["StackName"]: s for s in stacks})
             return index
 
-        return self._answer("_stack_index", (), compute)
+        # Raw listings (with datetimes) stay out of the rerun cache: the answers built from them are kept.
+        return self._answer("_stack_index", (), compute, rerun=False)
 
     def bootstrap_version(self, parameter_name: str) -> int | None:
         def compute() -> int | None:
