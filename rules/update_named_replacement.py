@@ -48,6 +48,8 @@ META = RuleMeta(
 def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     for update in existing_stacks(ctx):
         diff = update.diff
+        for note in diff.notes:  # a transform's expansion is known only inside CloudFormation
+            yield Undetermined(update.stack, None, note, required=False)
         for change in diff.of(Action.REPLACE, Action.MAY_REPLACE):
             if change.old and change.old.get("Type") != change.type:
                 continue  # another kind of resource: its name is another namespace

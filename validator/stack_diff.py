@@ -126,7 +126,8 @@ class Side:
 
 
 def diff_stack(stack: str, old: Side, new: Side) -> StackDiff:
-    notes = [f"the template uses the transform {transform}: what it expands to is compared unexpanded"
+    notes = [f"the template uses the transform {transform}: the resources it generates are known only inside "
+             "CloudFormation and are not compared"
              for transform in _transforms(old.template, new.template)]
     old_ids = [lid for lid in old.template.resources if old.exists(lid)]
     new_ids = [lid for lid in new.template.resources if new.exists(lid)]

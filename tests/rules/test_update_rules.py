@@ -91,3 +91,16 @@ def test_deployed_templates_are_kept_with_literal_secrets_masked():
     assert kept["Resources"]["Db"]["Properties"]["MasterUserPassword"] == "***"
     assert kept["Resources"]["Db"]["Properties"]["DBInstanceIdentifier"] == "app-db"
     assert json.loads(_template_json(json.dumps(body)))["Resources"]["Db"]["Properties"]["Engine"] == "postgres"
+
+
+def test_a_transform_is_named_as_what_could_not_be_compared():
+    function = {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "a"}}
+    stack = Stack(artifact_id="Prod-Data", stack_name="Prod-Data", display_name="Prod-Data", account="123456789012",
+                  region="us-east-1", template=template_from_body(
+                      {"Transform": "AWS::Serverless-2016-10-31", "Resources": {"Fn": function}}, Path("t.json")))
+    context = RuleContext(environment=EnvironmentInfo(name="prod", account="123456789012", region="us-east-1"),
+                          stacks=(stack,), facts=Account({"Fn": function}))
+    rule = next(r for r in UPDATE_RULES if r.meta.id == "CDKC-U1")
+    _, outcomes = run_rules([rule], context, {}, live_required=True)
+    assert [(o.status, o.required) for o in outcomes] == [(CheckStatus.UNKNOWN, False)]
+    assert "AWS::Serverless-2016-10-31" in outcomes[0].reason
