@@ -40,6 +40,7 @@ ALWAYS_REPLACING_CONDITIONAL = {
 NOT_STATEFUL_HERE = {"AWS::CloudFormation::Stack"}
 KEEPING_POLICIES = ("Retain", "RetainExceptOnCreate")
 _MISSING = object()
+MAYBE = "?"  # marks, in a set of replaced logical ids, one that may be replaced
 
 
 class Action(str, Enum):
@@ -88,7 +89,9 @@ class StackDiff:
 
     @property
     def replaced_ids(self) -> frozenset[str]:
-        return frozenset(lid for lid, c in self.changes.items() if c.replaced)
+        """Replaced logical ids, and "?id" for those that may be replaced (see tokenize)."""
+        return frozenset({lid for lid, c in self.changes.items() if c.replaced}
+                         | {MAYBE + lid for lid, c in self.changes.items() if c.action is Action.MAY_REPLACE})
 
     def old_values(self, logical_id: str) -> Any:
         """The deployed resource's properties, resolved (references as tokens)."""
@@ -149,7 +152,8 @@ def diff_stack(stack: str, old: Side, new: Side) -> StackDiff:
     for _ in range(len(common) + 1):
         for lid in pending:
             changes[lid] = _compare_resource(lid, old, new, frozenset(replaced), volatile)
-        newly = {lid for lid in pending if changes[lid].replaced} - replaced
+        newly = ({lid for lid in pending if changes[lid].replaced}
+                 | {MAYBE + lid for lid in pending if changes[lid].action is Action.MAY_REPLACE}) - replaced
         if not newly:
             break
         replaced |= newly
@@ -233,14 +237,17 @@ def tokenize(value: Any, template: Template, env: ResolutionEnv, replaced: froze
         key, arg = next(iter(value.items()))
         if key == "Ref" and isinstance(arg, str):
             if arg in template.resources:
+                if MAYBE + arg in replaced:
+                    return Unknown(f"{arg} may be replaced by this update, and its physical id with it")
                 return f"<Ref {arg} (replaced)>" if arg in replaced else f"<Ref {arg}>"
             if arg.startswith("AWS::") and arg != "AWS::NoValue":
                 return f"<{arg}>"  # the same stack, account and region on both sides
         if key == "Fn::GetAtt":
             target = _getatt_target(arg)
             if target and target[0] in template.resources:
-                if target[0] in replaced:
-                    return Unknown(f"{target[0]} is replaced: its {target[1]} is known only after the deploy")
+                if target[0] in replaced or MAYBE + target[0] in replaced:
+                    return Unknown(f"{target[0]} is (or may be) replaced: its {target[1]} is known only after the "
+                                   "deploy")
                 return f"<{target[0]}.{target[1]}>"
         if key == "Fn::ImportValue":
             name = resolve(tokenize(arg, template, env, replaced), template, env)
@@ -271,6 +278,8 @@ def _tokenize_sub(arg: Any, template: Template, env: ResolutionEnv, replaced: fr
             return match.group(0)
         head, _, attribute = name.partition(".")
         if head in template.resources:
+            if MAYBE + head in replaced:
+                return match.group(0)  # resolves as unknown: known only after the deploy
             if head in replaced:
                 return match.group(0) if attribute else f"<Ref {head} (replaced)>"
             return f"<{head}.{attribute}>" if attribute else f"<Ref {head}>"
@@ -426,7 +435,7 @@ def _path(side: Side, lid: str) -> str | None:
 
 
 def _mentions(side: Side, lid: str, ids: Iterable[str]) -> bool:
-    ids = set(ids)
+    ids = {i.removeprefix(MAYBE) for i in ids}
     if not ids:
         return False
     properties = _raw(side, lid).get("Properties") or {}

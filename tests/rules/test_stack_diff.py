@@ -81,7 +81,20 @@ def test_an_attribute_of_a_replaced_resource_is_undetermined():
     change = diff.changes["Db"]
     assert change.action is Action.MAY_REPLACE
     assert change.undetermined[0][0] == "KmsKeyId"
-    assert "Alias is replaced" in change.undetermined[0][1]
+    assert "Alias is (or may be) replaced" in change.undetermined[0][1]
+
+
+def test_a_ref_to_a_resource_that_may_be_replaced_is_undetermined():
+    old = {"Group": _group("a"), "Db": _db(DBSubnetGroupName={"Ref": "Group"}, MultiAZ=False)}
+    new = {"Group": _group("a"), "Db": _db(DBSubnetGroupName={"Ref": "Group"}, MultiAZ=True),
+           "Other": _db(DBSubnetGroupName="x")}
+    old["Other"] = _db(DBSubnetGroupName="x", DBName={"Ref": "Db"})
+    new["Other"] = _db(DBSubnetGroupName="x", DBName={"Ref": "Db"})
+    diff = _diff(old, new)
+    assert diff.changes["Db"].action is Action.MAY_REPLACE
+    other = diff.changes["Other"]
+    assert other.action is Action.MAY_REPLACE
+    assert ("DBName", "Db may be replaced by this update, and its physical id with it") in other.undetermined
 
 
 def test_a_parameter_without_default_is_undetermined_and_a_changed_default_replaces():
