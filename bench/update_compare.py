@@ -126,7 +126,9 @@ def main() -> int:
         print("first run (fills the cfn-lint / checkov cache) ...", flush=True)
         _, output = run("with", assembly, config, base)
         findings = [f for e in json.loads(output)["environments"] for f in e["findings"] if f["rule_id"] in U_RULES]
-        estimate = json.loads(output)["environments"][0]["details"].get("deploy_estimate")
+        estimate = json.loads(output)["environments"][0].get("deploy_estimate") or {}
+        estimate = (f"deploy estimate {estimate.get('typical_minutes')} min typical "
+                    f"({'; '.join(estimate.get('notes', [])) or 'no notes'})")
         samples: dict[tuple[str, str], list[float]] = {}
         for round_number in range(args.rounds):
             for cache_mode, ttl in (("rerun cache on", "120"), ("rerun cache off", "0")):

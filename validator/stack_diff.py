@@ -489,11 +489,13 @@ def _transforms(*templates: Template) -> list[str]:
 def stateful_types() -> frozenset[str]:
     """cfn-lint's list of resource types that hold data (StatefulResources.json, behind rule I3011)."""
     import json
-    from importlib import resources
 
-    import cfnlint.data.AdditionalSpecs as specs
+    from cdkcheck.registry import cfn_lint_data_dir
 
-    raw = json.loads(resources.files(specs).joinpath("StatefulResources.json").read_text(encoding="utf-8"))
+    data = cfn_lint_data_dir()
+    if data is None:
+        raise RuntimeError("cfn-lint's data directory was not found: is cfn-lint installed?")
+    raw = json.loads((data / "AdditionalSpecs" / "StatefulResources.json").read_text(encoding="utf-8"))
     return frozenset(raw.get("ResourceTypes", {})) - NOT_STATEFUL_HERE
 
 
