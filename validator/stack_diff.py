@@ -146,6 +146,11 @@ def diff_stack(stack: str, old: Side, new: Side) -> StackDiff:
         if lid not in new_set:
             changes[lid] = ResourceChange(lid, old.template.resources[lid].type, Action.REMOVE, _path(old, lid),
                                           old=_raw(old, lid))
+    if old.template.body == new.template.body:  # the usual case for most stacks: nothing to resolve
+        for lid in common:
+            changes[lid] = ResourceChange(lid, new.template.resources[lid].type, Action.UNCHANGED, _path(new, lid),
+                                          old=_raw(old, lid), new=_raw(new, lid))
+        return StackDiff(stack=stack, changes=changes, notes=tuple(notes), old_side=old, new_side=new)
     replaced: set[str] = set()
     pending = list(common)
     # A replaced resource gets a new physical id, which can in turn replace what refers to it: repeat until stable.

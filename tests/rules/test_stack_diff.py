@@ -42,6 +42,13 @@ def test_identical_resources_are_unchanged_and_a_tag_change_updates_in_place():
     assert diff.changes["B"].action is Action.UPDATE
 
 
+def test_an_identical_template_is_unchanged_throughout():
+    resources = {"Db": _db(DBSubnetGroupName={"Ref": "Group"}), "Group": _group("a")}
+    diff = _diff(resources, resources)
+    assert {c.action for c in diff.changes.values()} == {Action.UNCHANGED}
+    assert set(diff.changes) == {"Db", "Group"}
+
+
 def test_a_changed_create_only_property_replaces_with_old_and_new_values():
     diff = _diff({"Db": _db(DBSubnetGroupName="sg-a")}, {"Db": _db(DBSubnetGroupName="sg-b")})
     change = diff.changes["Db"]
