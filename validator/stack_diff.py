@@ -146,7 +146,8 @@ def diff_stack(stack: str, old: Side, new: Side) -> StackDiff:
         if lid not in new_set:
             changes[lid] = ResourceChange(lid, old.template.resources[lid].type, Action.REMOVE, _path(old, lid),
                                           old=_raw(old, lid))
-    if old.template.body == new.template.body:  # the usual case for most stacks: nothing to resolve
+    if old.template.body == new.template.body and not _referenced(volatile, new.template):
+        # The usual case for most stacks: nothing to resolve.
         for lid in common:
             changes[lid] = ResourceChange(lid, new.template.resources[lid].type, Action.UNCHANGED, _path(new, lid),
                                           old=_raw(old, lid), new=_raw(new, lid))
@@ -461,6 +462,16 @@ def _references(value: Any) -> set[str]:
     from cdkcheck.duration import _references as references  # Ref, GetAtt and ${X} inside Fn::Sub
 
     return set(references(value))
+
+
+def _referenced(parameters: frozenset[str], template: Template) -> bool:
+    """Whether a resource may read one of these parameters (a text search: a false hit only costs time)."""
+    if not parameters:
+        return False
+    import json
+
+    text = json.dumps(template.body.get("Resources"))
+    return any(f'"Ref": "{p}"' in text or "${" + p in text or p.startswith("*") for p in parameters)
 
 
 def _volatile_parameters(old: Template, new: Template) -> frozenset[str]:
