@@ -22,6 +22,8 @@ from cdkcheck.rules import cross_environment_names
 from cdkcheck.rules import elasticache_encryption, elasticache_multi_az, elasticache_node_count, elasticache_node_type
 from cdkcheck.rules import opensearch_access_policy, opensearch_standby_prerequisites
 from cdkcheck.rules import live_referenced_secrets
+from cdkcheck.rules import (update_data_loss, update_engine_downgrade, update_logical_id_refactor,
+                           update_named_replacement, update_protected_replacement, update_storage_decrease)
 from cdkcheck.ruleset import Rule
 
 # Explicit registry: adding a rule is its module plus one line here.
@@ -58,6 +60,12 @@ ALL_RULES: tuple[Rule, ...] = (
     opensearch_access_policy.RULE,
     opensearch_standby_prerequisites.RULE,
     live_referenced_secrets.RULE,
+    update_named_replacement.RULE,
+    update_protected_replacement.RULE,
+    update_storage_decrease.RULE,
+    update_engine_downgrade.RULE,
+    update_data_loss.RULE,
+    update_logical_id_refactor.RULE,
 )
 
 # Rules over every environment of a run at once (cdkcheck.cross_environment runs them).

@@ -11,11 +11,13 @@ from typing import Iterator
 from cdkcheck.duration import CDK_DEFAULT_CONCURRENCY, estimate_environment
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Violation
+from cdkcheck.update_plan import update_actions_or_none
 
 META = RuleMeta(
     id="CDKC-D1",
     name="deploy-duration",
-    summary="The estimated first-deploy time of the environment's stacks exceeds max_deploy_minutes.",
+    summary="The estimated deploy time of the environment's stacks exceeds max_deploy_minutes (for a stack that "
+            "exists: what the update creates or replaces).",
     severity=Severity.WARNING,
     resource_types=("AWS::CloudFormation::Stack", "AWS::RDS::DBInstance", "AWS::OpenSearchService::Domain",
                     "AWS::ElastiCache::ReplicationGroup", "AWS::ECS::Service"),
@@ -51,7 +53,8 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     limit = float(ctx.environment.max_deploy_minutes)
     concurrency = int(ctx.option("concurrency", CDK_DEFAULT_CONCURRENCY))
     upper = bool(ctx.option("use_upper_bound", False))
-    estimate = estimate_environment(ctx.stacks, ctx.environment)
+    estimate = estimate_environment(ctx.stacks, ctx.environment, changes=update_actions_or_none(
+        ctx.stacks, ctx.facts, region=ctx.environment.region, account=ctx.environment.account))
     minutes = estimate.total(concurrency, upper=upper)
     if minutes <= limit:
         return
@@ -61,7 +64,7 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     yield Violation(
         stack=stack,
         logical_id=slowest.logical_id if slowest else None,
-        message=(f"the first deploy of {len(estimate.stacks)} stack(s) is estimated at {minutes:.0f} min "
+        message=(f"the deploy of {len(estimate.stacks)} stack(s) is estimated at {minutes:.0f} min "
                  f"({figure}), over the environment's max_deploy_minutes of {limit:g}: "
                  f"{estimate.summary(concurrency)}"),
         evidence={"max_deploy_minutes": limit, "compared": figure, **estimate.as_evidence(concurrency)},

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from cdkcheck.duration import CDK_DEFAULT_CONCURRENCY, estimate_environment
+from cdkcheck.update_plan import update_actions_or_none
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Violation
 
@@ -52,7 +53,8 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     if who.seconds_left is None or not ctx.stacks:
         return
     upper = bool(ctx.option("use_upper_bound", False))
-    estimate = estimate_environment(ctx.stacks, ctx.environment)
+    estimate = estimate_environment(ctx.stacks, ctx.environment, changes=update_actions_or_none(
+        ctx.stacks, ctx.facts, region=ctx.environment.region, account=ctx.environment.account))
     minutes = estimate.total(int(ctx.option("concurrency", CDK_DEFAULT_CONCURRENCY)), upper=upper)
     left = who.seconds_left / 60
     if left >= minutes:

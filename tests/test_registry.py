@@ -17,3 +17,13 @@ def test_identity_that_the_template_cannot_set_is_not_a_name():
 def test_custom_and_unknown_types_have_no_schema():
     assert type_schema("Custom::Anything") is None
     assert type_schema("AWS::NoSuch::Thing") is None
+
+
+def test_schema_files_read_directly_match_cfn_lints_schema_manager():
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    from cdkcheck.registry import SCHEMA_REGION, _schema_file
+
+    for type_name in ("AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret",
+                      "AWS::S3::Bucket", "AWS::OpenSearchService::Domain", "AWS::SQS::Queue"):
+        assert _schema_file(type_name) == PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, type_name).schema

@@ -161,6 +161,11 @@ def load_template(path: Path) -> Template:
     if not raw.strip():
         raise AssemblyError("template file is empty", file=str(path), hint=_RESYNTH)
     body = _parse_template_text(raw, path)
+    return template_from_body(body, path, sha256=hashlib.sha256(raw).hexdigest(), size_bytes=len(raw))
+
+
+def template_from_body(body: dict, path: Path, *, sha256: str = "", size_bytes: int = 0) -> Template:
+    """A Template from an already parsed body (a deployed template read from the account)."""
     # No Resources at all is what CDK writes for an empty stack (cdk deploy skips it): an empty template.
     resources_raw = body.get("Resources", {})
     if not isinstance(resources_raw, dict):
@@ -172,8 +177,7 @@ def load_template(path: Path) -> Template:
             raise AssemblyError(f"resource '{logical_id}' has no Type", file=str(path),
                                 hint="every resource needs a \"Type\" string such as AWS::S3::Bucket")
         resources[logical_id] = _resource(logical_id, spec)
-    return Template(path=path, body=body, resources=resources, sha256=hashlib.sha256(raw).hexdigest(),
-                    size_bytes=len(raw))
+    return Template(path=path, body=body, resources=resources, sha256=sha256, size_bytes=size_bytes)
 
 
 def _parse_template_text(raw: bytes, path: Path) -> dict:

@@ -171,29 +171,36 @@ def _fmt(minutes: float) -> str:
 
 # The report, CDKC-D1 and CDKC-L9 all ask for the same environment's estimate: answer once.
 # Keyed by the stacks' identities; the stacks are kept in the entry so an id cannot be reused.
-_RECENT: dict[tuple[int, ...], tuple[tuple[Stack, ...], DeployEstimate]] = {}
+_RECENT: dict[tuple[int, ...], tuple[tuple[Any, ...], DeployEstimate]] = {}
 _RECENT_KEPT = 8
+# What an update does to a resource that exists (cdkcheck.stack_diff actions), as time.
+UNCHANGED = CreationTime(0, 0, "unchanged by the update")
+IN_PLACE = CreationTime(QUICK.typical, QUICK.upper, "updated in place: cdkcheck default (unverified)")
+
+Changes = Mapping[str, Mapping[str, str]]  # artifact id -> logical id -> "add" | "update" | "replace" | ...
 
 
-def estimate_environment(stacks: Sequence[Stack], env_info: Any = None) -> DeployEstimate:
+def estimate_environment(stacks: Sequence[Stack], env_info: Any = None, changes: Changes | None = None) -> DeployEstimate:
     """The deploy estimate for these stacks (nested ones are folded into their parents).
 
-    `env_info` (an EnvironmentInfo) is accepted for symmetry with the other
-    environment-level entry points; the estimate does not depend on it yet.
+    `changes` names, for each stack that exists already, what the update does to each
+    resource: then only what it creates or replaces counts in full, an in-place update as a
+    quick resource, an unchanged one not at all. Without it every stack is a first deploy.
+    `env_info` (an EnvironmentInfo) is accepted for symmetry with the other entry points.
     """
     stacks = tuple(stacks)
-    key = tuple(map(id, stacks))
+    key = (id(changes), *map(id, stacks))
     hit = _RECENT.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], stacks)):
+    if hit is not None and hit[0][0] is changes and all(a is b for a, b in zip(hit[0][1:], stacks)):
         return hit[1]
-    estimate = _estimate(stacks)
+    estimate = _estimate(stacks, changes or {})
     if len(_RECENT) >= _RECENT_KEPT:
         _RECENT.clear()
-    _RECENT[key] = (stacks, estimate)
+    _RECENT[key] = ((changes, *stacks), estimate)
     return estimate
 
 
-def _estimate(stacks: tuple[Stack, ...]) -> DeployEstimate:
+def _estimate(stacks: tuple[Stack, ...], changes: Changes = {}) -> DeployEstimate:
     notes: list[str] = []
     by_artifact = {s.artifact_id: s for s in stacks}
     top_level = [s for s in stacks if not s.is_nested]
@@ -201,16 +208,23 @@ def _estimate(stacks: tuple[Stack, ...]) -> DeployEstimate:
     for stack in top_level:
         for name in _export_names(stack, by_artifact):
             exporters[name] = stack.display_name
+    existing = [s.display_name for s in top_level if s.artifact_id in changes]
+    if existing:
+        notes.append(f"{len(existing)} of {len(top_level)} stack(s) exist already: only what the update creates or "
+                     "replaces is counted in full, an in-place update as a quick resource")
 
     estimates: dict[str, StackEstimate] = {}
     for stack in top_level:
-        typical, upper, path = _stack_critical_path(stack, by_artifact, notes, seen=())
+        typical, upper, path = _stack_critical_path(stack, by_artifact, notes, seen=(), changes=changes)
         imports = {n for n in _import_names(stack, by_artifact, notes)}
         waits_for = tuple(sorted({exporters[n] for n in imports if n in exporters} - {stack.display_name}))
+        actions = changes.get(stack.artifact_id)
+        # `cdk deploy` skips a stack whose template did not change.
+        overhead = UNCHANGED if actions is not None and _untouched(stack, by_artifact, changes) else STACK_OVERHEAD
         estimates[stack.display_name] = StackEstimate(
             stack=stack.display_name,
-            typical=typical + STACK_OVERHEAD.typical,
-            upper=upper + STACK_OVERHEAD.upper,
+            typical=typical + overhead.typical,
+            upper=upper + overhead.upper,
             critical_path=path,
             waits_for=waits_for,
         )
@@ -218,13 +232,29 @@ def _estimate(stacks: tuple[Stack, ...]) -> DeployEstimate:
     return DeployEstimate(stacks=ordered, critical_stacks=_critical_stacks(ordered), notes=tuple(notes))
 
 
+def _untouched(stack: Stack, by_artifact: Mapping[str, Stack], changes: Changes) -> bool:
+    return all(changes.get(member.artifact_id) is not None
+               and all(a == "unchanged" for a in changes[member.artifact_id].values())
+               for member in _family(stack, by_artifact))
+
+
+def _update_time(action: str | None, resource: Resource, created: CreationTime) -> CreationTime:
+    if action == "unchanged":
+        return UNCHANGED
+    if action == "update" and resource.type != "AWS::CloudFormation::Stack":
+        return IN_PLACE
+    return created  # added, replaced, maybe replaced; a nested stack counts its own changes
+
+
 def _stack_critical_path(stack: Stack, by_artifact: Mapping[str, Stack], notes: list[str],
-                         seen: tuple[str, ...]) -> tuple[float, float, tuple[PathStep, ...]]:
+                         seen: tuple[str, ...], changes: Changes = {}) -> tuple[float, float, tuple[PathStep, ...]]:
     """(typical minutes, upper minutes, slowest chain) for one template."""
     resources = stack.template.resources
+    actions = changes.get(stack.artifact_id)
     durations: dict[str, CreationTime] = {}
     for logical_id, resource in resources.items():
-        durations[logical_id] = _resource_time(stack, resource, by_artifact, notes, seen)
+        time = _resource_time(stack, resource, by_artifact, notes, seen, changes)
+        durations[logical_id] = time if actions is None else _update_time(actions.get(logical_id), resource, time)
     edges = {lid: sorted(d for d in _dependencies(r, resources) if d != lid) for lid, r in resources.items()}
 
     typical_finish = _longest_finish(edges, {k: v.typical for k, v in durations.items()})
@@ -246,7 +276,7 @@ def _stack_critical_path(stack: Stack, by_artifact: Mapping[str, Stack], notes: 
 
 
 def _resource_time(stack: Stack, resource: Resource, by_artifact: Mapping[str, Stack], notes: list[str],
-                   seen: tuple[str, ...]) -> CreationTime:
+                   seen: tuple[str, ...], changes: Changes = {}) -> CreationTime:
     if resource.type != "AWS::CloudFormation::Stack":
         return creation_time(resource)
     nested = by_artifact.get(f"{stack.artifact_id}/{resource.logical_id}")
@@ -255,7 +285,7 @@ def _resource_time(stack: Stack, resource: Resource, by_artifact: Mapping[str, S
                      "counted as a quick resource")
         return CreationTime(NESTED_STACK_OVERHEAD.typical, NESTED_STACK_OVERHEAD.upper,
                             "nested stack whose template is not available")
-    typical, upper, _ = _stack_critical_path(nested, by_artifact, notes, seen + (stack.artifact_id,))
+    typical, upper, _ = _stack_critical_path(nested, by_artifact, notes, seen + (stack.artifact_id,), changes)
     return CreationTime(typical + NESTED_STACK_OVERHEAD.typical, upper + NESTED_STACK_OVERHEAD.upper,
                         f"nested stack {nested.display_name}: its own slowest chain")
 

@@ -70,6 +70,18 @@ class DeployedStack:
 
 
 @dataclass(frozen=True)
+class DeployedTemplate:
+    """The template a stack was last deployed with (GetTemplate, TemplateStage Original).
+
+    Kept as JSON text so the recorded answer holds it byte for byte; literal secrets
+    (NoEcho defaults, passwords written into the template) are masked as "***".
+    """
+
+    stack_name: str
+    template_json: str
+
+
+@dataclass(frozen=True)
 class RdsOrderableOption:
     engine: str
     engine_version: str
@@ -175,6 +187,9 @@ class AccountFacts(Protocol):
     def deployed_stack(self, stack_name: str) -> DeployedStack | None:
         """The CloudFormation stack by name or stack id; None when it does not exist."""
 
+    def deployed_template(self, stack_name: str) -> DeployedTemplate | None:
+        """The template the stack (name or stack id) runs now; None when the stack does not exist."""
+
     def bootstrap_version(self, parameter_name: str) -> int | None:
         """The CDK bootstrap version in that SSM parameter; None when the parameter does not exist."""
 
@@ -206,7 +221,7 @@ class AccountFacts(Protocol):
 FACT_QUESTIONS = (
     "identity", "availability_zones", "subnets", "quota", "usage", "deployed_stack", "bootstrap_version",
     "role_exists", "existing_names", "rds_orderable", "rds_engine_version", "opensearch_instance_types",
-    "opensearch_instance_limits", "secrets", "ssm_parameters",
+    "opensearch_instance_limits", "secrets", "ssm_parameters", "deployed_template",
 )
 
 
@@ -225,5 +240,5 @@ class OfflineFacts:
 
     identity = availability_zones = subnets = quota = usage = deployed_stack = _unavailable
     bootstrap_version = role_exists = existing_names = rds_orderable = rds_engine_version = _unavailable
-    opensearch_instance_types = opensearch_instance_limits = _unavailable
+    opensearch_instance_types = opensearch_instance_limits = deployed_template = _unavailable
     secrets = ssm_parameters = _unavailable

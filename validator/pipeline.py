@@ -350,7 +350,10 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     outcomes += rule_outcomes
     from cdkcheck.duration import estimate_environment
 
-    estimate = estimate_environment(stacks, context.environment)
+    from cdkcheck.update_plan import update_actions_or_none
+
+    estimate = estimate_environment(stacks, context.environment, changes=update_actions_or_none(
+        stacks, facts, region=region, account=account))
     details = {"deploy_estimate": estimate.summary(), "deploy_estimate_minutes": estimate.as_evidence()}
     if p.synth is not None:
         details["synth"] = {"cached": p.synth.cached, "seconds": round(p.synth.seconds, 2)}

@@ -37,16 +37,37 @@ _REFERENCES = {"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::FindInMap", "Conditi
 def secret_values(stacks: Iterable[Stack], environ: Mapping[str, str] | None = None) -> frozenset[str]:
     found: set[str] = set()
     for stack in stacks:
-        body = stack.template.body
-        parameters = body.get("Parameters") if isinstance(body, Mapping) else None
-        for declaration in (parameters or {}).values() if isinstance(parameters, Mapping) else ():
-            if isinstance(declaration, Mapping) and str(declaration.get("NoEcho", "")).lower() == "true":
-                found.update(_literals(declaration.get("Default")))
-        for resource in stack.template.resources.values():
-            _secret_properties(resource.properties, found)
+        found.update(template_secrets(stack.template.body))
     environ = os.environ if environ is None else environ
     found.update(value for name, value in environ.items() if SECRET_NAME.search(name))
     return frozenset(s for s in found if len(s) >= MIN_SECRET_LENGTH and not s.startswith("{{resolve:"))
+
+
+def template_secrets(body: Any) -> frozenset[str]:
+    """The secret literals of one template body (NoEcho defaults, secret-named properties)."""
+    found: set[str] = set()
+    parameters = body.get("Parameters") if isinstance(body, Mapping) else None
+    for declaration in (parameters or {}).values() if isinstance(parameters, Mapping) else ():
+        if isinstance(declaration, Mapping) and str(declaration.get("NoEcho", "")).lower() == "true":
+            found.update(_literals(declaration.get("Default")))
+    resources = body.get("Resources") if isinstance(body, Mapping) else None
+    for spec in resources.values() if isinstance(resources, Mapping) else ():
+        if isinstance(spec, Mapping) and isinstance(spec.get("Properties"), Mapping):
+            _secret_properties(spec["Properties"], found)
+    return frozenset(s for s in found if len(s) >= MIN_SECRET_LENGTH and not s.startswith("{{resolve:"))
+
+
+def mask_secrets(value: Any, secrets: frozenset[str]) -> Any:
+    """`value` with every string equal to a secret replaced by MASK (structure kept, for templates)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return MASK if value in secrets else value
+    if isinstance(value, Mapping):
+        return {k: mask_secrets(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v, secrets) for v in value]
+    return value
 
 
 def redact_text(text: str, secrets: frozenset[str]) -> str:

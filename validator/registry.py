@@ -7,8 +7,10 @@ resource (`primaryIdentifier`) and which only CloudFormation sets
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 SCHEMA_REGION = "us-east-1"  # the region cfn-lint's provider schemas cover most completely
 
@@ -20,6 +22,8 @@ class TypeSchema:
     create_only: tuple[str, ...]         # property paths below /properties, e.g. "KeySchema", "Tags/*/Key"
     read_only: tuple[str, ...]
     deprecated: tuple[str, ...]
+    # Properties whose change may or may not replace the resource, depending on the change.
+    conditional_create_only: tuple[str, ...] = ()
 
     @property
     def create_only_top_level(self) -> frozenset[str]:
@@ -49,20 +53,56 @@ def type_schema(type_name: str) -> TypeSchema | None:
     """The registry schema of a resource type, or None for custom and unknown types."""
     if not type_name.startswith(("AWS::", "Alexa::")):
         return None
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-    from cfnlint.schema import ResourceNotFoundError
+    raw = _schema_file(type_name)
+    if raw is None:
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+        from cfnlint.schema import ResourceNotFoundError
 
-    try:
-        raw = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, type_name).schema
-    except ResourceNotFoundError:
-        return None
+        try:
+            raw = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, type_name).schema
+        except ResourceNotFoundError:
+            return None
     return TypeSchema(
         type_name=type_name,
         primary_identifier=tuple(_strip(p) for p in raw.get("primaryIdentifier", ())),
         create_only=tuple(_strip(p) for p in raw.get("createOnlyProperties", ())),
         read_only=tuple(_strip(p) for p in raw.get("readOnlyProperties", ())),
         deprecated=tuple(_strip(p) for p in raw.get("deprecatedProperties", ())),
+        conditional_create_only=tuple(_strip(p) for p in raw.get("conditionalCreateOnlyProperties", ())),
     )
+
+
+def cfn_lint_data_dir() -> Path | None:
+    """cfn-lint's data directory, found without importing cfn-lint (its import takes a second or more)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("cfnlint")
+    locations = list(spec.submodule_search_locations or ()) if spec else []
+    data = Path(locations[0]) / "data" if locations else None
+    return data if data is not None and data.is_dir() else None
+
+
+@lru_cache(maxsize=1)
+def _provider_index() -> dict[str, str] | None:
+    data = cfn_lint_data_dir()
+    try:
+        return json.loads((data / "schemas" / "providers" / f"{SCHEMA_REGION}.json").read_text(encoding="utf-8")) \
+            if data else None
+    except (OSError, ValueError):
+        return None
+
+
+def _schema_file(type_name: str) -> dict | None:
+    """The schema as cfn-lint ships it (the files its schema manager reads); None to ask the manager."""
+    index = _provider_index()
+    schema_hash = index.get(type_name) if index else None
+    data = cfn_lint_data_dir()
+    if not schema_hash or data is None:
+        return None
+    try:
+        return json.loads((data / "schemas" / "resources" / f"{schema_hash}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def all_type_names() -> tuple[str, ...]:

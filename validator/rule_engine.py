@@ -56,7 +56,8 @@ def run_rules(
         unknown = [r for r in results if isinstance(r, Undetermined)]
         findings.extend(_finding(rule, setting, v) for v in results if isinstance(v, Violation))
         for u in unknown:
-            outcomes.append(CheckOutcome(check, CheckStatus.UNKNOWN, _describe(u), required=required,
+            outcomes.append(CheckOutcome(check, CheckStatus.UNKNOWN, _describe(u),
+                                         required=required if u.required is None else (required and u.required),
                                          stack=u.stack.display_name if u.stack else None))
         if not unknown:
             outcomes.append(CheckOutcome(check, CheckStatus.RAN))
@@ -74,7 +75,7 @@ def _finding(rule: Rule, setting: RuleSetting, violation: Violation) -> Finding:
         message=violation.message,
         stack=stack.display_name if stack else "",
         logical_id=violation.logical_id,
-        construct_path=stack.construct_path_of(violation.logical_id) if stack else None,
+        construct_path=violation.construct_path or (stack.construct_path_of(violation.logical_id) if stack else None),
         property_path=violation.property_path,
         fix=violation.fix or meta.fix,
         evidence=dict(violation.evidence),

@@ -50,6 +50,7 @@ class Violation:
     property_path: str | None = None
     severity: Severity | None = None  # overrides the rule's default for this one case
     fix: str | None = None
+    construct_path: str | None = None  # for a resource the new template no longer has (a removed one)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Undetermined:
     stack: Stack | None
     logical_id: str | None
     reason: str
+    # False: an advisory "could not decide" that never makes the verdict INCONCLUSIVE (a value known only
+    # at deploy time); None: as required as the rule is.
+    required: bool | None = None
 
 
 @dataclass(frozen=True)

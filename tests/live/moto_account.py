@@ -8,7 +8,8 @@ Seeds are plain JSON (fixtures/rules/CDKC-L*/*.seed.json):
      "stubs": [{"service": "rds", "call": "describe_db_engine_versions",
                 "params": {...} or omitted (any), "response": {...}} |
                {"service": ..., "call": ..., "error": {"code": "...", "message": "...", "status": 400}}]}
-"${name}" in params (and in the templates) is replaced by a value saved by an earlier moto call.
+"${name}" in params (and in the templates) is replaced by a value saved by an earlier moto call;
+{"$json": {...}} in params is sent as JSON text (a stack's TemplateBody), {"$zip": {...}} as a zip archive.
 Stubs answer only the calls moto does not serve (tests/live/README.md lists them).
 """
 
@@ -128,8 +129,11 @@ class SeededAccount:
 
 
 def _materialize(value: Any) -> Any:
-    """{"$zip": {name: text}} becomes the bytes of a zip archive (Lambda code in a seed)."""
+    """{"$zip": {name: text}} becomes the bytes of a zip archive (Lambda code in a seed);
+    {"$json": value} becomes its JSON text (a TemplateBody in a seed)."""
     if isinstance(value, dict):
+        if set(value) == {"$json"}:
+            return json.dumps(value["$json"])
         if set(value) == {"$zip"}:
             import io
             import zipfile

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from typing import Any, Callable, Iterable
 
 from cdkcheck.facts import (
-    CallerIdentity, DeployedStack, FactUnavailable, OpenSearchInstanceLimits, QuotaFacts, RdsEngineVersion,
+    CallerIdentity, DeployedStack, DeployedTemplate, FactUnavailable, OpenSearchInstanceLimits, QuotaFacts, RdsEngineVersion,
     RdsOrderableOption, SubnetFacts, UsageFacts,
 )
 from cdkcheck.fact_reads import ReadLedger
@@ -196,7 +196,7 @@ class BotoAccountFacts(SecretAndParameterFacts):
             return CallerIdentity(account=found["Account"], arn=found["Arn"], credential_source=source,
                                   seconds_left=seconds_left)
 
-        return self._answer("identity", (), compute, rerun=False)
+        return self._answer("identity", (), compute)
 
     def availability_zones(self) -> tuple[str, ...]:
         def compute() -> tuple[str, ...]:
@@ -306,6 +306,19 @@ class BotoAccountFacts(SecretAndParameterFacts):
 
         return self._answer("deployed_stack", (stack_name,), compute)
 
+    def deployed_template(self, stack_name: str) -> DeployedTemplate | None:
+        def compute() -> DeployedTemplate | None:
+            summary = self._stack_index().get(stack_name)
+            if summary is None:
+                return None
+            # Original: the template as submitted, as CDK wrote it; Processed would expand transforms
+            # that the synthesized template still holds unexpanded.
+            body = self._read("cloudformation", "get_template", StackName=summary["StackId"],
+                              TemplateStage="Original").get("TemplateBody")
+            return DeployedTemplate(stack_name=summary["StackName"], template_json=_template_json(body))
+
+        return self._answer("deployed_template", (stack_name,), compute)
+
     def _stack_index(self) -> dict[str, dict]:
         def compute() -> dict[str, dict]:
             # One listing for every stack of the region instead of one describe per stack.
@@ -314,7 +327,8 @@ class BotoAccountFacts(SecretAndParameterFacts):
             index.update({s["StackName"]: s for s in stacks})
             return index
 
-        return self._answer("_stack_index", (), compute)
+        # Raw listings (with datetimes) stay out of the rerun cache: the answers built from them are kept.
+        return self._answer("_stack_index", (), compute, rerun=False)
 
     def bootstrap_version(self, parameter_name: str) -> int | None:
         def compute() -> int | None:
@@ -588,6 +602,27 @@ def _credential_lifetime(session: Any) -> tuple[str | None, float | None]:
     from datetime import datetime, timezone
 
     return source, max(0.0, (expiry - datetime.now(timezone.utc)).total_seconds())
+
+
+def _template_json(body: Any) -> str:
+    """GetTemplate's body (botocore decodes JSON bodies; YAML stays text) as JSON, secrets masked."""
+    import json
+
+    from cdkcheck.redact import mask_secrets, template_secrets
+
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            from cfnlint.decode import cfn_yaml  # understands !Ref / !GetAtt short forms
+
+            try:
+                body = cfn_yaml.loads(body)
+            except Exception as exc:
+                raise FactUnavailable(f"the deployed template could not be read: {exc}".splitlines()[0]) from None
+    if not isinstance(body, dict):
+        raise FactUnavailable("the deployed template is not a JSON/YAML object")
+    return json.dumps(mask_secrets(body, template_secrets(body)), separators=(",", ":"), default=str)
 
 
 def _common_prefixes(names: tuple[str, ...]) -> list[str]:
