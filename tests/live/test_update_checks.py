@@ -224,21 +224,22 @@ def test_update_checks_replay_from_a_snapshot(update_run, tmp_path, monkeypatch,
         assert shape(report[env]) == shape(live[env]), env
 
 
-def test_deployed_stacks_and_templates_are_kept_by_the_rerun_cache(aws, monkeypatch, tmp_path):
+def test_deployed_stacks_and_templates_are_read_afresh_even_when_answers_may_be_reused(aws, tmp_path):
+    """A deploy changes them: what an update replaces is judged on the stack as it is now."""
     from cdkcheck.config import EnvironmentConfig
     from cdkcheck.live import open_account
 
     account = aws(ACCOUNT)
-    monkeypatch.setenv("CDKCHECK_LIVE_CACHE_SECONDS", "120")
     account.client("cloudformation").create_stack(StackName="Prod-Cached", TemplateBody=json.dumps(
         {"Resources": {"Jobs": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "jobs"}}}}))
     answers = []
     for _ in range(2):
-        facts = open_account(EnvironmentConfig(name="prod"), "us-east-1", cache_dir=tmp_path / "cache")
+        facts = open_account(EnvironmentConfig(name="prod"), "us-east-1", cache_dir=tmp_path / "cache",
+                             max_facts_age=120)
         stack = facts.deployed_stack("Prod-Cached")
         template = facts.deployed_template(stack.stack_id)
         answers.append((stack, template, sum(n for op, n in facts.calls.items() if op.startswith("cloudformation:"))))
     (first, first_template, first_calls), (second, second_template, second_calls) = answers
     assert first == second and first_template == second_template
     assert json.loads(first_template.template_json)["Resources"]["Jobs"]["Properties"] == {"QueueName": "jobs"}
-    assert first_calls == 3 and second_calls == 0  # DescribeStacks, ListStackResources, GetTemplate; then none
+    assert first_calls == 3 and second_calls == 3  # DescribeStacks, ListStackResources, GetTemplate: each run
