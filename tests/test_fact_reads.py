@@ -33,6 +33,9 @@ class FakeFacts:
     def prefetch(self, questions):
         return None
 
+    def deployed_stack(self, stack_name: str):
+        return None  # no stack exists yet: nothing to compare with
+
     def version(self, name: str) -> int:
         if name in self.earlier and not self.fresh_only:
             self.ledger.note(f"version:{name}", self.kept_at, True)

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from cdkcheck.config import EnvironmentConfig
 from cdkcheck.duration import estimate_environment
 from cdkcheck.facts import (
-    CallerIdentity, DeployedStack, FactUnavailable, OfflineFacts, OpenSearchInstanceLimits, QuotaFacts,
-    RdsEngineVersion, RdsOrderableOption, SubnetFacts, UsageFacts,
+    CallerIdentity, DeployedStack, DeployedTemplate, FactUnavailable, OfflineFacts, OpenSearchInstanceLimits,
+    QuotaFacts, RdsEngineVersion, RdsOrderableOption, SecretFacts, SubnetFacts, UsageFacts,
 )
 from cdkcheck.intrinsics import (
     Unknown, env_for_stack, exports_of, resolve, resolve_availability_zone, resolve_property, resource_exists,
@@ -197,6 +197,25 @@ class GeneratedFacts:
             DeployedStack, name=st.just(stack_name), stack_id=st.just(f"arn:stack/{stack_name}"),
             status=st.sampled_from(["CREATE_COMPLETE", "ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS"]),
             logical_ids=st.frozensets(st.text(max_size=6), max_size=3))))
+
+    def deployed_template(self, stack_name):
+        bodies = st.sampled_from([
+            "{}", "not json", '{"Resources": []}', '{"Resources": {}}',
+            '{"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q"}}}}',
+            '{"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Delete", "Properties": '
+            '{"DBInstanceIdentifier": "db", "AllocatedStorage": "500", "EngineVersion": "99.9"}}}}',
+        ])
+        return self._draw(st.one_of(st.none(), st.builds(DeployedTemplate, stack_name=st.just(stack_name),
+                                                         template_json=bodies)))
+
+    def secrets(self, secret_ids):
+        secret = st.builds(SecretFacts, name=st.sampled_from(list(secret_ids) or ["s"]),
+                           arn=st.just("arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"),
+                           deleted_date=st.one_of(st.none(), st.just("2026-11-30T00:00:00Z")))
+        return self._draw(st.fixed_dictionaries({i: st.one_of(st.none(), secret) for i in secret_ids}))
+
+    def ssm_parameters(self, names):
+        return self._draw(st.frozensets(st.sampled_from(list(names) or ["x"]), max_size=len(names)))
 
     def bootstrap_version(self, parameter_name):
         return self._draw(st.one_of(st.none(), st.integers(-1, 40)))
