@@ -132,7 +132,7 @@ def main() -> int:
                     f"({'; '.join(estimate.get('notes', [])) or 'no notes'})")
         samples: dict[tuple[str, str], list[float]] = {}
         for round_number in range(args.rounds):
-            for cache_mode, ttl in (("rerun cache on", "120"), ("rerun cache off", "0")):
+            for cache_mode, ttl in (("answers reused (--max-facts-age 120)", "120"), ("read afresh (default)", "0")):
                 for variant, cfg in (("with", config), ("without", without_config)):
                     seconds, _ = run(variant, assembly, cfg, base, max_facts_age=ttl)
                     samples.setdefault((cache_mode, variant), []).append(seconds)
@@ -144,7 +144,7 @@ def main() -> int:
     print(f"update findings: {len(findings)}; {estimate}")
     print(f"{'':18} {'with s':>8} {'without s':>10} {'added s':>8}  (medians; min-max with)")
     worst = 0.0
-    for cache_mode in ("rerun cache on", "rerun cache off"):
+    for cache_mode in ("answers reused (--max-facts-age 120)", "read afresh (default)"):
         with_s = samples[(cache_mode, "with")]
         without_s = samples[(cache_mode, "without")]
         added = statistics.median(with_s) - statistics.median(without_s)
