@@ -185,10 +185,13 @@ def _parameter_group_enables_cluster_mode(view: StackView, group: Resource) -> b
 @lru_cache(maxsize=1)
 def offered_node_types() -> Mapping[str, frozenset[str]]:
     """Node types per region from cfn-lint's pricing-derived data (behind its E3647 for CacheCluster)."""
-    from importlib.resources import files
+    from cdkcheck.registry import cfn_lint_data_dir
 
-    import cfnlint.data.schemas.extensions.aws_elasticache_cachecluster as data
-
-    raw = json.loads(files(data).joinpath("cachenodetype_enum.json").read_text())
+    # Read from cfn-lint's data directory: importing cfn-lint costs half a second of every warm run.
+    data = cfn_lint_data_dir()
+    if data is None:
+        raise RuntimeError("cfn-lint's data directory was not found: is cfn-lint installed?")
+    path = data / "schemas" / "extensions" / "aws_elasticache_cachecluster" / "cachenodetype_enum.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
     return {region: frozenset(entry["enum"]) for region, entry in raw.items()
             if isinstance(entry, Mapping) and isinstance(entry.get("enum"), list)}
