@@ -39,7 +39,7 @@ from cdkcheck.assembly import load_template  # noqa: E402
 from cdkcheck.named_resources import name_property  # noqa: E402
 from cdkcheck.model import Stack, Template  # noqa: E402
 from cdkcheck.rule_engine import run_rules  # noqa: E402
-from cdkcheck.rules import ALL_RULES  # noqa: E402
+from cdkcheck_rules import ALL_RULES  # noqa: E402
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext  # noqa: E402
 from cdkcheck.synth import read_cdk_app, synthesize  # noqa: E402
 

@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/rules_bench.py [--resources 500] [--runs 7]
 
 Builds one CloudFormation template mixing what the rules look at (VPCs,
 subnets, NAT gateways, RDS, OpenSearch, ECS services, ALBs, ElastiCache,
-Lambda in a VPC, SQS), then runs every rule in cdkcheck.rules.ALL_RULES
+Lambda in a VPC, SQS), then runs every rule in cdkcheck_rules.ALL_RULES
 through cdkcheck.rule_engine.run_rules with offline facts, as the pipeline does,
 and prints the median wall time. Target: under 1 second.
 """
@@ -23,7 +23,7 @@ from cdkcheck.assembly import load_template
 from cdkcheck.facts import OfflineFacts
 from cdkcheck.model import Stack
 from cdkcheck.rule_engine import run_rules
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")

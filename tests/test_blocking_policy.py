@@ -24,7 +24,7 @@ from cdkcheck.rule_docs import rules_markdown, rules_text
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY_TEMPLATES = REPO / "fixtures" / "policy"
-DATA_FILE = REPO / "validator" / "data" / "cfn_lint_blocking.toml"
+DATA_FILE = REPO / "validator" / "cdkcheck" / "data" / "cfn_lint_blocking.toml"
 CDKCHECK = Path(sys.executable).parent / "cdkcheck"
 
 

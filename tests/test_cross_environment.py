@@ -20,7 +20,7 @@ from cdkcheck.config import load_config, parse_config
 from cdkcheck.cross_environment import CrossViolation, EnvironmentView, companions
 from cdkcheck.errors import ConfigError
 from cdkcheck.model import Resource, Stack, Template
-from cdkcheck.rules.cross_environment_names import evaluate, named_by
+from cdkcheck_rules.cross_environment_names import evaluate, named_by
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parent.parent
@@ -354,7 +354,7 @@ def test_explain_states_the_facts_and_their_sources():
 
 def test_the_stage_reports_only_on_environments_in_the_run_and_names_what_it_could_not_compare():
     from cdkcheck.cross_environment import run_cross_rules
-    from cdkcheck.rules import CROSS_ENVIRONMENT_RULES
+    from cdkcheck_rules import CROSS_ENVIRONMENT_RULES
 
     config = parse_config({"environments": {"staging": {}, "production": {}, "qa": {}, "dev": {}}},
                           Path("cdkcheck.toml"))

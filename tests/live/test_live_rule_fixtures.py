@@ -12,7 +12,7 @@ import json
 import pytest
 from harness import run_live, seed_cases, stack_from
 
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 
 LIVE_RULES = {rule.meta.id: rule for rule in ALL_RULES if rule.meta.needs_live}
 CASES = seed_cases(sorted(LIVE_RULES))

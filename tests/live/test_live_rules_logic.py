@@ -11,7 +11,7 @@ from cdkcheck.config import RuleSetting
 from cdkcheck.facts import CallerIdentity, DeployedStack, FactUnavailable, QuotaFacts, UsageFacts
 from cdkcheck.model import CheckStatus, Severity
 from cdkcheck.rule_engine import run_rules
-from cdkcheck.rules import live_quotas, live_stack_state
+from cdkcheck_rules import live_quotas, live_stack_state
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from harness import run_live, stack_from
 from cdkcheck.live import session as live_session
 from cdkcheck.live.session import (READ_ONLY_OPERATIONS, READ_PREFIXES, VALUE_READING_OPERATIONS, WriteRefused,
                                    iam_actions, iam_policy)
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures" / "rules"

@@ -35,7 +35,7 @@ from cdkcheck.model import (
 )
 from cdkcheck.policy import apply_policy
 from cdkcheck.rule_engine import run_rules
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 from cdkcheck.verdict import decide
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, event, example, given, settings, strategies 
 from cdkcheck.assembly import load_template
 from cdkcheck.facts import OfflineFacts
 from cdkcheck.model import Stack
-from cdkcheck.rules import (elasticache_encryption, elasticache_multi_az, elasticache_node_count, elasticache_node_type,
+from cdkcheck_rules import (elasticache_encryption, elasticache_multi_az, elasticache_node_count, elasticache_node_type,
                             opensearch_access_policy, opensearch_standby_prerequisites)
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 

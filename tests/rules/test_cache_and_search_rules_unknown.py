@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cdkcheck.facts import OfflineFacts
-from cdkcheck.rules import (elasticache_encryption, elasticache_node_count, elasticache_node_type,
+from cdkcheck_rules import (elasticache_encryption, elasticache_node_count, elasticache_node_type,
                             opensearch_access_policy, opensearch_standby_prerequisites)
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 from rule_fixture_cases import stack_from_template

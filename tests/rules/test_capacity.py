@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 from cdkcheck.capacity import SubnetKey, _spread, subnet_capacity, usable_addresses
 from cdkcheck.facts import OfflineFacts
 from cdkcheck.model import Severity, Stack
-from cdkcheck.rules import vpc_subnet_capacity
+from cdkcheck_rules import vpc_subnet_capacity
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 from rule_fixture_cases import FIXTURES, stack_from_template
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from cdkcheck.cli import app
 from cdkcheck.rule_docs import rules_markdown
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 

@@ -1,6 +1,6 @@
 """Every rule against its own fixtures: fail cases must be found, pass cases must stay silent.
 
-One parametrized test over cdkcheck.rules.ALL_RULES; the fixture layout is in
+One parametrized test over cdkcheck_rules.ALL_RULES; the fixture layout is in
 fixtures/rules/README.md. Live-only rules run against a moto server in tests/live;
 tests/rules/test_rule_registry.py fails if one has no seeded pass and fail case.
 """
@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import Undetermined, Violation
 from rule_fixture_cases import FixtureCase, cases, context_for, is_live_only
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from cdkcheck.model import Severity
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import Rule
 from rule_fixture_cases import (
     FIXTURES, cases, defined_test_names, is_live_only, live_test_prefix, rule_dir, seeds,
@@ -24,7 +24,7 @@ def _ids(rules=ALL_RULES):
 
 
 def test_registry_holds_rules():
-    assert ALL_RULES, "cdkcheck.rules.ALL_RULES is empty"
+    assert ALL_RULES, "cdkcheck_rules.ALL_RULES is empty"
     assert all(isinstance(rule, Rule) for rule in ALL_RULES)
 
 

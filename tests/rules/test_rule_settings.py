@@ -10,7 +10,7 @@ from cdkcheck.facts import OfflineFacts
 from cdkcheck.model import CheckStatus, Severity
 from cdkcheck.policy import apply_policy
 from cdkcheck.rule_engine import run_rules
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 from rule_fixture_cases import FIXTURES, stack_from_template
 

@@ -10,7 +10,7 @@ from cdkcheck.assembly import load_template
 from cdkcheck.capacity import PLACED_TYPES
 from cdkcheck.facts import OfflineFacts
 from cdkcheck.model import Stack
-from cdkcheck.rules import capacity_default_quotas, deploy_duration, vpc_subnet_capacity, vpc_subnet_cidr
+from cdkcheck_rules import capacity_default_quotas, deploy_duration, vpc_subnet_capacity, vpc_subnet_cidr
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 
 MINE = (vpc_subnet_cidr.RULE, vpc_subnet_capacity.RULE, capacity_default_quotas.RULE, deploy_duration.RULE)

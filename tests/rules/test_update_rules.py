@@ -11,7 +11,7 @@ from cdkcheck.facts import CallerIdentity, DeployedStack, DeployedTemplate, Fact
 from cdkcheck.live.aws_facts import _template_json
 from cdkcheck.model import CheckStatus, Stack
 from cdkcheck.rule_engine import run_rules
-from cdkcheck.rules import ALL_RULES
+from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 
 UPDATE_RULES = [r for r in ALL_RULES if r.meta.id.startswith("CDKC-U")]

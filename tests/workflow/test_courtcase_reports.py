@@ -52,7 +52,7 @@ def test_sarif_is_valid_against_the_2_1_0_schema(courtcase_run):
 
 
 def test_cdkcheck_rule_descriptors_carry_the_rule_catalog(courtcase_run):
-    from cdkcheck.rules import ALL_RULES
+    from cdkcheck_rules import ALL_RULES
 
     metas = {r.meta.id: r.meta for r in ALL_RULES}
     rules = json.loads(courtcase_run.reports["sarif"].read_text())["runs"][0]["tool"]["driver"]["rules"]
