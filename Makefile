@@ -42,7 +42,7 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 docs: install
-	$(BIN)/python -m cdkcheck.docs > docs/rules.md
+	$(BIN)/python -m cdkcheck.cli.docs > docs/rules.md
 
 clean:
 	rm -rf $(VENV) .cdkcheck-cache build *.egg-info

@@ -31,17 +31,17 @@ sys.path.insert(0, str(REPO / "tests" / "live"))
 
 from moto_account import MotoServer, SeededAccount  # noqa: E402
 
-from cdkcheck.assembly import load_assembly  # noqa: E402
+from cdkcheck.app.assembly import load_assembly  # noqa: E402
 from cdkcheck.config import EnvironmentConfig, RuleSetting  # noqa: E402
-from cdkcheck.live import open_account  # noqa: E402
-from cdkcheck.live import session as live_session  # noqa: E402
-from cdkcheck.assembly import load_template  # noqa: E402
-from cdkcheck.named_resources import name_property  # noqa: E402
+from cdkcheck.facts.live import open_account  # noqa: E402
+from cdkcheck.facts.live import session as live_session  # noqa: E402
+from cdkcheck.app.assembly import load_template  # noqa: E402
+from cdkcheck.template.named_resources import name_property  # noqa: E402
 from cdkcheck.model import Stack, Template  # noqa: E402
-from cdkcheck.rule_engine import run_rules  # noqa: E402
+from cdkcheck.engine.rule_runner import run_rules  # noqa: E402
 from cdkcheck_rules import ALL_RULES  # noqa: E402
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext  # noqa: E402
-from cdkcheck.synth import read_cdk_app, synthesize  # noqa: E402
+from cdkcheck.app.synth import read_cdk_app, synthesize  # noqa: E402
 
 ACCOUNT = "222222222222"
 NAMED_FIXTURES = (("Refs", "CDKC-L10/fail.template.json"), ("Named", "CDKC-L6/fail-named.template.json"))

@@ -71,13 +71,13 @@ def main() -> int:
         command = [*args.environments, "--app", str(args.app), "--offline", "--quiet"]
         env = tool_env({"CDKCHECK_CACHE_DIR": str(cache)})
         if args.warm:
-            subprocess.run([sys.executable, "-m", "cdkcheck.cli", *command], env=env, stdout=subprocess.DEVNULL,
+            subprocess.run([sys.executable, "-m", "cdkcheck.cli.main", *command], env=env, stdout=subprocess.DEVNULL,
                            check=False)
         elif not args.no_node:
             node_dir = Path(work) / "node-profile"
             env["NODE_OPTIONS"] = f"{env.get('NODE_OPTIONS', '')} --cpu-prof --cpu-prof-dir={node_dir}".strip()
         report = Path(work) / "pyinstrument.txt"
-        subprocess.run([sys.executable, "-m", "pyinstrument", "-i", "0.002", "-o", str(report), "-m", "cdkcheck.cli",
+        subprocess.run([sys.executable, "-m", "pyinstrument", "-i", "0.002", "-o", str(report), "-m", "cdkcheck.cli.main",
                         *command], env=env, stdout=subprocess.DEVNULL, check=False)
         print(report.read_text())
         if not args.warm and not args.no_node:

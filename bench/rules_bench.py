@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/rules_bench.py [--resources 500] [--runs 7]
 Builds one CloudFormation template mixing what the rules look at (VPCs,
 subnets, NAT gateways, RDS, OpenSearch, ECS services, ALBs, ElastiCache,
 Lambda in a VPC, SQS), then runs every rule in cdkcheck_rules.ALL_RULES
-through cdkcheck.rule_engine.run_rules with offline facts, as the pipeline does,
+through cdkcheck.engine.rule_runner.run_rules with offline facts, as the pipeline does,
 and prints the median wall time. Target: under 1 second.
 """
 
@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from cdkcheck.assembly import load_template
-from cdkcheck.facts import OfflineFacts
+from cdkcheck.app.assembly import load_template
+from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Stack
-from cdkcheck.rule_engine import run_rules
+from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 

@@ -61,7 +61,7 @@ VARIANTS = {
 
 
 def node_bin() -> Path:
-    from cdkcheck.synth import bundled_node_dir
+    from cdkcheck.app.synth import bundled_node_dir
 
     found = bundled_node_dir()
     if not found:

@@ -41,21 +41,21 @@ LIMIT_SECONDS = 1.0
 # The "without" variant: cdkcheck with its update comparison refused, run as a module so nothing is installed.
 WITHOUT = """
 import sys
-from cdkcheck import update_plan
-from cdkcheck.facts import FactUnavailable
+from cdkcheck.updates import plan as update_plan
+from cdkcheck.facts.interface import FactUnavailable
 def refused(*args, **kwargs):
     raise FactUnavailable("comparison switched off for the benchmark", skipped=True)
 update_plan.update_plan = refused
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 sys.argv[0] = "cdkcheck"
 app()
 """
-WITH = "import sys\nfrom cdkcheck.cli import app\nsys.argv[0] = 'cdkcheck'\napp()\n"
+WITH = "import sys\nfrom cdkcheck.cli.main import app\nsys.argv[0] = 'cdkcheck'\napp()\n"
 U_RULES = ("CDKC-U1", "CDKC-U2", "CDKC-U3", "CDKC-U4", "CDKC-U5", "CDKC-U6")
 
 
 def synth(app_dir: Path, cache: Path) -> Path:
-    from cdkcheck.synth import read_cdk_app, synthesize
+    from cdkcheck.app.synth import read_cdk_app, synthesize
 
     outcome = synthesize(read_cdk_app(app_dir), extra_context={}, extra_env={}, cache_root=cache, timeout=600)
     if outcome.assembly_dir is None:

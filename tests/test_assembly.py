@@ -3,9 +3,9 @@
 
 import pytest
 
-from cdkcheck.assembly import load_assembly, load_template
+from cdkcheck.app.assembly import load_assembly, load_template
 from cdkcheck.errors import AssemblyError
-from cdkcheck.synth import read_cdk_app, synthesize
+from cdkcheck.app.synth import read_cdk_app, synthesize
 from timeouts import scaled
 
 

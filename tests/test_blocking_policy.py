@@ -19,8 +19,8 @@ import pytest
 
 from cdkcheck.config import EnvironmentConfig, parse_config
 from cdkcheck.model import Finding, Severity, Source
-from cdkcheck.policy import NARROWINGS, apply_policy, cfn_lint_blocking, is_blocking
-from cdkcheck.rule_docs import rules_markdown, rules_text
+from cdkcheck.engine.policy import NARROWINGS, apply_policy, cfn_lint_blocking, is_blocking
+from cdkcheck.reporters.rule_reference import rules_markdown, rules_text
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY_TEMPLATES = REPO / "fixtures" / "policy"
@@ -218,8 +218,8 @@ def test_an_app_whose_only_stack_is_empty_is_go_with_an_advisory(tmp_path, apps)
 
 
 def test_a_stack_with_only_cdk_metadata_is_an_advisory_too(tmp_path):
-    from cdkcheck.assembly import load_template
-    from cdkcheck.empty_stacks import empty_stack_findings
+    from cdkcheck.app.assembly import load_template
+    from cdkcheck.engine.empty_stacks import empty_stack_findings
     from cdkcheck.model import Stack
 
     path = tmp_path / "M.template.json"

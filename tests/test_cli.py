@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 from timeouts import scaled
 
 REPO = Path(__file__).resolve().parent.parent

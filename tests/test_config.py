@@ -161,7 +161,7 @@ aws_connect_timeout = 5
 
 
 def test_aws_timeouts_from_the_config_yield_to_the_environment(monkeypatch):
-    from cdkcheck.live.session import DEFAULT_CONNECT_TIMEOUT, botocore_config
+    from cdkcheck.facts.live.session import DEFAULT_CONNECT_TIMEOUT, botocore_config
 
     monkeypatch.delenv("CDKCHECK_AWS_READ_TIMEOUT", raising=False)
     monkeypatch.delenv("CDKCHECK_AWS_CONNECT_TIMEOUT", raising=False)

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 from cdkcheck.config import load_config, parse_config
-from cdkcheck.cross_environment import CrossViolation, EnvironmentView, companions
+from cdkcheck.engine.cross_environment import companions
+from cdkcheck.ruleset import CrossViolation, EnvironmentView
 from cdkcheck.errors import ConfigError
 from cdkcheck.model import Resource, Stack, Template
 from cdkcheck_rules.cross_environment_names import evaluate, named_by
@@ -220,7 +221,7 @@ def test_bad_app_env_through_the_cli_is_exit_2_with_the_file(tmp_path):
 
 
 def test_app_env_is_part_of_the_synth_cache_key():
-    from cdkcheck.synth import read_cdk_app, synth_cache_key, synth_environment
+    from cdkcheck.app.synth import read_cdk_app, synth_cache_key, synth_environment
 
     cdk_app = read_cdk_app(ENV_NAMED)
     keys = {synth_cache_key(cdk_app, {}, synth_environment("111111111111", "us-east-1", env))
@@ -353,7 +354,7 @@ def test_explain_states_the_facts_and_their_sources():
 
 
 def test_the_stage_reports_only_on_environments_in_the_run_and_names_what_it_could_not_compare():
-    from cdkcheck.cross_environment import run_cross_rules
+    from cdkcheck.engine.cross_environment import run_cross_rules
     from cdkcheck_rules import CROSS_ENVIRONMENT_RULES
 
     config = parse_config({"environments": {"staging": {}, "production": {}, "qa": {}, "dev": {}}},

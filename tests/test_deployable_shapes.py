@@ -13,7 +13,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 
 pytestmark = pytest.mark.slow
 

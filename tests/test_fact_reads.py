@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cdkcheck.fact_reads import ReadLedger, reuse_summary
+from cdkcheck.facts.reads import ReadLedger, reuse_summary
 from cdkcheck.model import CheckStatus, Severity
-from cdkcheck.pipeline import RunOptions, check_environments
-from cdkcheck.rule_engine import run_rules
+from cdkcheck.engine.pipeline import RunOptions, check_environments
+from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, Rule, RuleContext, RuleMeta, Undetermined, Violation
 
 

@@ -175,7 +175,7 @@ def test_a_placeholder_account_in_the_config_is_called_one_and_deleting_it_works
 
 
 def synthesized_assembly(app: Path) -> Path:
-    from cdkcheck.synth import default_cache_root, read_cdk_app, synthesize
+    from cdkcheck.app.synth import default_cache_root, read_cdk_app, synthesize
 
     outcome = synthesize(read_cdk_app(app), extra_context={}, extra_env={}, cache_root=default_cache_root(),
                          timeout=600)

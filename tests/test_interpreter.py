@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cdkcheck import interpreter
-from cdkcheck.interpreter import can_import_cdk, choose_interpreter
-from cdkcheck.synth import read_cdk_app
+from cdkcheck.app import interpreter
+from cdkcheck.app.interpreter import can_import_cdk, choose_interpreter
+from cdkcheck.app.synth import read_cdk_app
 
 REPO = Path(__file__).resolve().parent.parent
 CDKCHECK = Path(sys.executable).parent / "cdkcheck"
@@ -152,7 +152,7 @@ def choose_interpreter_probe(python: str, app_dir: Path, env: dict, cache: Path)
 
 
 def test_the_synth_cache_tells_venvs_of_one_base_interpreter_apart(tmp_path, monkeypatch):
-    from cdkcheck.synth import synth_cache_key
+    from cdkcheck.app.synth import synth_cache_key
 
     app = read_cdk_app(copy_app(tmp_path))
     keys = set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdkcheck.placeholders import (
+from cdkcheck.template.placeholders import (
     describe_account, looks_like_placeholder, placeholder_account, placeholder_region, placeholder_values,
 )
 

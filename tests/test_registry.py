@@ -1,4 +1,4 @@
-from cdkcheck.registry import type_schema
+from cdkcheck.template.resource_schemas import type_schema
 
 
 def test_create_only_and_identity_come_from_cfn_lint_schemas():
@@ -22,7 +22,7 @@ def test_custom_and_unknown_types_have_no_schema():
 def test_schema_files_read_directly_match_cfn_lints_schema_manager():
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-    from cdkcheck.registry import SCHEMA_REGION, _schema_file
+    from cdkcheck.template.resource_schemas import SCHEMA_REGION, _schema_file
 
     for type_name in ("AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret",
                       "AWS::S3::Bucket", "AWS::OpenSearchService::Domain", "AWS::SQS::Queue"):

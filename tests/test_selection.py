@@ -5,7 +5,7 @@ import pytest
 from cdkcheck.config import EnvironmentConfig
 from cdkcheck.errors import UsageError
 from cdkcheck.model import Assembly, Stack, Template
-from cdkcheck.selection import names_environment, select_stacks, words
+from cdkcheck.engine.selection import names_environment, select_stacks, words
 
 
 def stack(display: str, name: str | None = None, parent: str | None = None) -> Stack:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cdkcheck.errors import ConfigError
-from cdkcheck.synth import bundled_node_dir, read_cdk_app, synth_cache_key, synthesize
+from cdkcheck.app.synth import bundled_node_dir, read_cdk_app, synth_cache_key, synthesize
 from timeouts import scaled
 
 

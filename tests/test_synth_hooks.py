@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from cdkcheck.synth import read_cdk_app, synthesize
+from cdkcheck.app.synth import read_cdk_app, synthesize
 from timeouts import scaled
 
 # Like CDK: templates, then the manifest, then (seconds of) validation plugins, then exit. The

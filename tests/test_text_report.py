@@ -2,7 +2,7 @@
 
 import io
 
-from cdkcheck.cli import _color
+from cdkcheck.cli.main import _color
 from cdkcheck.model import (
     CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source, Suppression, Verdict,
 )

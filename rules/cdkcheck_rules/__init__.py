@@ -68,7 +68,7 @@ ALL_RULES: tuple[Rule, ...] = (
     update_logical_id_refactor.RULE,
 )
 
-# Rules over every environment of a run at once (cdkcheck.cross_environment runs them).
+# Rules over every environment of a run at once (cdkcheck.engine.cross_environment runs them).
 CROSS_ENVIRONMENT_RULES = (
     cross_environment_names.RULE,
 )

@@ -13,9 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterator
 
-from cdkcheck.capacity import environment_zones
-from cdkcheck.facts import FactUnavailable
-from cdkcheck.intrinsics import (
+from cdkcheck.template.subnet_capacity import environment_zones
+from cdkcheck.facts.interface import FactUnavailable
+from cdkcheck.template.intrinsics import (
     AzSlot, ResourceRef, env_for_stack, resolve, resolve_availability_zone, resolve_property,
     resource_exists,
 )

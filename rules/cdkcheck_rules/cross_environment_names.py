@@ -12,10 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from cdkcheck.cross_environment import CrossEnvironmentRule, CrossOutcome, CrossViolation, EnvironmentView
-from cdkcheck.intrinsics import ResolutionEnv, Unknown, env_for_stack, resolve_property, resource_exists
+from cdkcheck.ruleset import CrossEnvironmentRule, CrossOutcome, CrossViolation, EnvironmentView
+from cdkcheck.template.intrinsics import ResolutionEnv, Unknown, env_for_stack, resolve_property, resource_exists
 from cdkcheck.model import Resource, Severity, Stack
-from cdkcheck.named_resources import NAMED_BEYOND_IDENTIFIER, name_property
+from cdkcheck.template.named_resources import NAMED_BEYOND_IDENTIFIER, name_property
 from cdkcheck.ruleset import RuleMeta
 
 STACK_TYPE = "AWS::CloudFormation::Stack"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.duration import CDK_DEFAULT_CONCURRENCY, estimate_environment
+from cdkcheck.template.deploy_duration import CDK_DEFAULT_CONCURRENCY, estimate_environment
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Violation
-from cdkcheck.update_plan import update_actions_or_none
+from cdkcheck.updates.plan import update_actions_or_none
 
 META = RuleMeta(
     id="CDKC-D1",

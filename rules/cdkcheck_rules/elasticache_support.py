@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
-from cdkcheck.intrinsics import ResourceRef, Unknown, as_number, follow
+from cdkcheck.template.intrinsics import ResourceRef, Unknown, as_number, follow
 from cdkcheck.model import Resource
 
 from cdkcheck_rules.rds_support import StackView
@@ -185,7 +185,7 @@ def _parameter_group_enables_cluster_mode(view: StackView, group: Resource) -> b
 @lru_cache(maxsize=1)
 def offered_node_types() -> Mapping[str, frozenset[str]]:
     """Node types per region from cfn-lint's pricing-derived data (behind its E3647 for CacheCluster)."""
-    from cdkcheck.registry import cfn_lint_data_dir
+    from cdkcheck.template.resource_schemas import cfn_lint_data_dir
 
     # Read from cfn-lint's data directory: importing cfn-lint costs half a second of every warm run.
     data = cfn_lint_data_dir()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterator
 
-from cdkcheck.facts import FactUnavailable
+from cdkcheck.facts.interface import FactUnavailable
 from cdkcheck.model import Severity, Stack
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.live_common import require_account

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from cdkcheck.facts import CallerIdentity, FactUnavailable
-from cdkcheck.intrinsics import Unknown, as_number, env_for_stack, resolve_property, resource_exists
+from cdkcheck.facts.interface import CallerIdentity, FactUnavailable
+from cdkcheck.template.intrinsics import Unknown, as_number, env_for_stack, resolve_property, resource_exists
 from cdkcheck.model import Resource, Stack
 from cdkcheck.ruleset import RuleContext
 

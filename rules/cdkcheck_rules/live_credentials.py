@@ -1,6 +1,6 @@
 """CDKC-L9: the credentials reach another account, or expire before the deploy is likely to end.
 
-The deploy-duration estimate comes from cdkcheck.duration (the same one CDKC-D1
+The deploy-duration estimate comes from cdkcheck.template.deploy_duration (the same one CDKC-D1
 uses); the expiry is known only for credentials nothing renews (environment
 variables with AWS_CREDENTIAL_EXPIRATION, as CI jobs export them).
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.duration import CDK_DEFAULT_CONCURRENCY, estimate_environment
-from cdkcheck.update_plan import update_actions_or_none
+from cdkcheck.template.deploy_duration import CDK_DEFAULT_CONCURRENCY, estimate_environment
+from cdkcheck.updates.plan import update_actions_or_none
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Violation
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterator
 
-from cdkcheck.facts import FactUnavailable
-from cdkcheck.intrinsics import ResourceRef, env_for_stack, resolve_property, resource_exists
+from cdkcheck.facts.interface import FactUnavailable
+from cdkcheck.template.intrinsics import ResourceRef, env_for_stack, resolve_property, resource_exists
 from cdkcheck.model import Resource, Severity, Stack
-from cdkcheck.named_resources import NAME_LOOKUPS, name_property
+from cdkcheck.template.named_resources import NAME_LOOKUPS, name_property
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.live_common import deployed_logical_ids, literal, require_account
 
 # Resource types cdkcheck can look names up for; which types are named at all comes from the registry
-# schemas (cdkcheck.named_resources), so a named type without a lookup is reported, not passed.
+# schemas (cdkcheck.template.named_resources), so a named type without a lookup is reported, not passed.
 CHECKED_TYPES = tuple(NAME_LOOKUPS)
 
 META = RuleMeta(
@@ -59,7 +59,7 @@ META = RuleMeta(
 
 
 def _coverage() -> str:
-    from cdkcheck.named_resources import named_types, unchecked_types
+    from cdkcheck.template.named_resources import named_types, unchecked_types
 
     named = named_types()
     unchecked = unchecked_types()

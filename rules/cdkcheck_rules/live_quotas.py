@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from cdkcheck.facts import FactUnavailable
-from cdkcheck.intrinsics import env_for_stack, resolve_availability_zone
+from cdkcheck.facts.interface import FactUnavailable
+from cdkcheck.template.intrinsics import env_for_stack, resolve_availability_zone
 from cdkcheck.model import Resource, Severity, Stack
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.live_common import literal, number, require_account, resources_of

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.facts import FactUnavailable
-from cdkcheck.intrinsics import ResourceRef
+from cdkcheck.facts.interface import FactUnavailable
+from cdkcheck.template.intrinsics import ResourceRef
 from cdkcheck.model import Resource, Severity, Stack
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.live_common import deployed_logical_ids, literal, require_account, resources_of

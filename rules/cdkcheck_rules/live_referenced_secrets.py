@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.facts import FactUnavailable
+from cdkcheck.facts.interface import FactUnavailable
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.live_common import require_account
-from cdkcheck.secret_ids import (is_aws_public_parameter, names_differing_only_in_suffix, parse_arn,
+from cdkcheck.template.secret_ids import (is_aws_public_parameter, names_differing_only_in_suffix, parse_arn,
                                  secret_id_location, ssm_parameter_names)
-from cdkcheck.secret_references import SECRETS_MANAGER, SecretReference, references
+from cdkcheck.template.secret_references import SECRETS_MANAGER, SecretReference, references
 
 META = RuleMeta(
     id="CDKC-L10",

@@ -3,7 +3,7 @@
 Subnets the stacks only reference (an imported VPC, literal subnet ids, a
 named subnet group) have their free addresses in the account
 (AvailableIpAddressCount). The demand comes from the same capacity model as
-CDKC-V5 (cdkcheck.capacity); resources already deployed are not counted again.
+CDKC-V5 (cdkcheck.template.subnet_capacity); resources already deployed are not counted again.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator
 
-from cdkcheck.capacity import environment_zones, judge_subnet, subnet_capacity
+from cdkcheck.template.subnet_capacity import environment_zones, judge_subnet, subnet_capacity
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.live_common import deployed_logical_ids, require_account

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from cdkcheck.intrinsics import ResourceRef, Unknown
+from cdkcheck.template.intrinsics import ResourceRef, Unknown
 from cdkcheck.model import Resource, Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, SourcedFact, Undetermined
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.intrinsics import Unknown
+from cdkcheck.template.intrinsics import Unknown
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdkcheck.intrinsics import Unknown
+from cdkcheck.template.intrinsics import Unknown
 from cdkcheck.model import Resource
 
 from cdkcheck_rules.rds_support import StackView

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from cdkcheck.intrinsics import ResourceRef, Unknown, follow
+from cdkcheck.template.intrinsics import ResourceRef, Unknown, follow
 from cdkcheck.model import Resource, Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined
 

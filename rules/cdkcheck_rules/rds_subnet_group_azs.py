@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.intrinsics import ResourceRef, Unknown
+from cdkcheck.template.intrinsics import ResourceRef, Unknown
 from cdkcheck.model import Resource, Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from cdkcheck.facts import FactUnavailable
-from cdkcheck.intrinsics import (
+from cdkcheck.facts.interface import FactUnavailable
+from cdkcheck.template.intrinsics import (
     AzSlot,
     ResolutionEnv,
     ResourceRef,

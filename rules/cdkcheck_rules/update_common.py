@@ -1,7 +1,7 @@
 """Helpers shared by the update rules (CDKC-U*). Not a rule itself.
 
 Every update rule reads the same plan: the deployed template of each selected
-stack that exists, compared with the synthesized one (cdkcheck.update_plan).
+stack that exists, compared with the synthesized one (cdkcheck.updates.plan).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any, Iterator
 
 from cdkcheck.ruleset import RuleContext
 from cdkcheck_rules.live_common import require_account
-from cdkcheck.stack_diff import ResourceChange, StackDiff, ValueChange, show
-from cdkcheck.update_plan import StackUpdate, update_plan
+from cdkcheck.updates.stack_diff import ResourceChange, StackDiff, ValueChange, show
+from cdkcheck.updates.plan import StackUpdate, update_plan
 
 DEPLOYED_SOURCE = "cloudformation.get_template (TemplateStage Original) against the synthesized template"
 

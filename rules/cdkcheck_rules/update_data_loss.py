@@ -11,7 +11,7 @@ from typing import Iterator
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.update_common import causes_text, evidence, existing_stacks, undetermined_reason
-from cdkcheck.stack_diff import Action, holds_data, keeps_data, stateful_types
+from cdkcheck.updates.stack_diff import Action, holds_data, keeps_data, stateful_types
 
 META = RuleMeta(
     id="CDKC-U5",

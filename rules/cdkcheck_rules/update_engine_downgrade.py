@@ -7,7 +7,7 @@ from typing import Iterator
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Violation
 from cdkcheck_rules.update_common import evidence, existing_stacks
-from cdkcheck.stack_diff import SAME, Action, compare_versions, display, relate, value_at
+from cdkcheck.updates.stack_diff import SAME, Action, compare_versions, display, relate, value_at
 
 # resource type -> the property holding its engine version
 VERSION_PROPERTY = {

@@ -12,7 +12,7 @@ from typing import Iterator
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Violation
 from cdkcheck_rules.update_common import existing_stacks
-from cdkcheck.stack_diff import Action, display, name_property, value_at
+from cdkcheck.updates.stack_diff import Action, display, name_property, value_at
 
 META = RuleMeta(
     id="CDKC-U6",

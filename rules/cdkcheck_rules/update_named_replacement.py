@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.intrinsics import Unknown
+from cdkcheck.template.intrinsics import Unknown
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.update_common import causes_text, evidence, existing_stacks, undetermined_reason
-from cdkcheck.stack_diff import CHANGED, Action, display, name_property, relate, show, value_at
+from cdkcheck.updates.stack_diff import CHANGED, Action, display, name_property, relate, show, value_at
 
 META = RuleMeta(
     id="CDKC-U1",

@@ -12,7 +12,7 @@ from typing import Iterator
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.update_common import causes_text, evidence, existing_stacks, undetermined_reason
-from cdkcheck.stack_diff import Action, deletion_protected
+from cdkcheck.updates.stack_diff import Action, deletion_protected
 
 META = RuleMeta(
     id="CDKC-U2",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.intrinsics import Unknown, as_number
+from cdkcheck.template.intrinsics import Unknown, as_number
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 from cdkcheck_rules.update_common import evidence, existing_stacks
-from cdkcheck.stack_diff import Action, display, value_at
+from cdkcheck.updates.stack_diff import Action, display, value_at
 
 META = RuleMeta(
     id="CDKC-U3",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cdkcheck.capacity import CapacityReport, Placement, environment_zones, judge_subnet, subnet_capacity
-from cdkcheck.intrinsics import AzSlot, resolve_property
+from cdkcheck.template.subnet_capacity import CapacityReport, Placement, environment_zones, judge_subnet, subnet_capacity
+from cdkcheck.template.intrinsics import AzSlot, resolve_property
 from cdkcheck.model import Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 

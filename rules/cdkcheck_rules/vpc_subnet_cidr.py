@@ -13,9 +13,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from cdkcheck.intrinsics import ResourceRef, Unknown, env_for_stack, resolve
+from cdkcheck.template.intrinsics import ResourceRef, Unknown, env_for_stack, resolve
 from cdkcheck.model import Resource, Severity, Stack
-from cdkcheck.capacity import environment_zones
+from cdkcheck.template.subnet_capacity import environment_zones
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, Undetermined, Violation
 
 SMALLEST_PREFIX, LARGEST_PREFIX = 16, 28  # IPv4 VPC and subnet blocks: /16 (65,536) to /28 (16)

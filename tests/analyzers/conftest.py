@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cdkcheck.assembly import load_assembly, load_template
+from cdkcheck.app.assembly import load_assembly, load_template
 from cdkcheck.model import Assembly, Stack
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -18,7 +18,7 @@ from cdkcheck.serialize import finding_to_dict
 from cdkcheck.analyzers.cfn_lint import run_cfn_lint
 from cdkcheck.analyzers.cfn_lint_pool import LintPool
 from cdkcheck.analyzers.checkov import CheckovFailed, WarmCheckov, run_checkov
-from cdkcheck.assembly import load_template
+from cdkcheck.app.assembly import load_template
 from cdkcheck.model import CheckStatus, Finding, Severity, Source
 from timeouts import scaled
 

@@ -17,9 +17,9 @@ from cdkcheck.analyzers.cdk import (
     split_annotation,
     validation_report_findings,
 )
-from cdkcheck.assembly import load_assembly
+from cdkcheck.app.assembly import load_assembly
 from cdkcheck.model import Annotation, Severity, Source
-from cdkcheck.synth import bundled_node_dir
+from cdkcheck.app.synth import bundled_node_dir
 from timeouts import scaled
 
 # The two warnings data/orders_app.py adds, as CDK writes them into the stack metadata.

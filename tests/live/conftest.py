@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from moto_account import MotoServer, SeededAccount  # noqa: E402
 from timeouts import scaled  # noqa: E402
 
-from cdkcheck.live import session as live_session  # noqa: E402
-from cdkcheck.live.session import READ_ONLY_OPERATIONS, READ_PREFIXES  # noqa: E402
+from cdkcheck.facts.live import session as live_session  # noqa: E402
+from cdkcheck.facts.live.session import READ_ONLY_OPERATIONS, READ_PREFIXES  # noqa: E402
 
 
 class SentOperations(list):

@@ -9,11 +9,11 @@ from typing import Any, Mapping, Sequence
 
 from moto_account import SeededAccount, apply_stubs
 
-from cdkcheck.assembly import load_template
+from cdkcheck.app.assembly import load_template
 from cdkcheck.config import EnvironmentConfig, RuleSetting
-from cdkcheck.live import open_account
+from cdkcheck.facts.live import open_account
 from cdkcheck.model import CheckOutcome, CheckStatus, Finding, Stack
-from cdkcheck.rule_engine import run_rules
+from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, Rule, RuleContext
 
 REPO = Path(__file__).resolve().parents[2]

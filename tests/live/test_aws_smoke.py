@@ -7,7 +7,7 @@ import os
 import pytest
 
 from cdkcheck.config import EnvironmentConfig
-from cdkcheck.live import open_account
+from cdkcheck.facts.live import open_account
 
 
 @pytest.mark.aws

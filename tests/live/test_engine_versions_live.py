@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from moto_account import apply_stubs
 
-from cdkcheck.live import open_account
+from cdkcheck.facts.live import open_account
 from cdkcheck.model import Source, Verdict
-from cdkcheck.pipeline import RunOptions, check_environments
+from cdkcheck.engine.pipeline import RunOptions, check_environments
 
 pytestmark = pytest.mark.slow  # cfn-lint and checkov run on the template
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 
 pytestmark = pytest.mark.slow  # cfn-lint and checkov run on the template in every check
 

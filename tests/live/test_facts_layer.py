@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from cdkcheck.config import EnvironmentConfig
-from cdkcheck.live import open_account
+from cdkcheck.facts.live import open_account
 
 
 BOOTSTRAP = "/cdk-bootstrap/hnb659fds/version"

@@ -13,10 +13,10 @@ from harness import run_live, stack_from
 from moto_account import PartialStubber, free_port
 
 from cdkcheck.config import EnvironmentConfig
-from cdkcheck.facts import FactUnavailable
-from cdkcheck.live import open_account
-from cdkcheck.live import session as live_session
-from cdkcheck.live.aws_facts import BotoAccountFacts
+from cdkcheck.facts.interface import FactUnavailable
+from cdkcheck.facts.live import open_account
+from cdkcheck.facts.live import session as live_session
+from cdkcheck.facts.live.aws_facts import BotoAccountFacts
 from cdkcheck.model import CheckStatus
 from cdkcheck_rules import live_quotas
 from timeouts import scaled
@@ -62,7 +62,7 @@ def test_denied_or_throttled_call_makes_the_check_unknown(aws, code, status, rea
     stubber.stub_error("describe_addresses", code, "no", status)
     stubber.activate()
     from cdkcheck.config import RuleSetting
-    from cdkcheck.rule_engine import run_rules
+    from cdkcheck.engine.rule_runner import run_rules
     from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 
     context = RuleContext(environment=EnvironmentInfo(name="prod", account=account.account, region="us-east-1"),

@@ -8,9 +8,9 @@ import pytest
 from harness import stack_from
 
 from cdkcheck.config import RuleSetting
-from cdkcheck.facts import CallerIdentity, DeployedStack, FactUnavailable, QuotaFacts, UsageFacts
+from cdkcheck.facts.interface import CallerIdentity, DeployedStack, FactUnavailable, QuotaFacts, UsageFacts
 from cdkcheck.model import CheckStatus, Severity
-from cdkcheck.rule_engine import run_rules
+from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck_rules import live_quotas, live_stack_state
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 

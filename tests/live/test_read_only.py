@@ -14,8 +14,8 @@ import boto3
 import pytest
 from harness import run_live, stack_from
 
-from cdkcheck.live import session as live_session
-from cdkcheck.live.session import (READ_ONLY_OPERATIONS, READ_PREFIXES, VALUE_READING_OPERATIONS, WriteRefused,
+from cdkcheck.facts.live import session as live_session
+from cdkcheck.facts.live.session import (READ_ONLY_OPERATIONS, READ_PREFIXES, VALUE_READING_OPERATIONS, WriteRefused,
                                    iam_actions, iam_policy)
 from cdkcheck_rules import ALL_RULES
 

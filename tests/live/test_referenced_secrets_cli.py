@@ -14,7 +14,7 @@ import pytest
 from moto_account import free_port
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures" / "rules"

@@ -12,11 +12,11 @@ import pytest
 from moto_account import free_port
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 from cdkcheck.config import EnvironmentConfig
-from cdkcheck.facts import FactUnavailable
-from cdkcheck.live import open_account
-from cdkcheck.live.record import RecordingFacts, environment_entry, load_replay, snapshot_document
+from cdkcheck.facts.interface import FactUnavailable
+from cdkcheck.facts.live import open_account
+from cdkcheck.facts.live.record import RecordingFacts, environment_entry, load_replay, snapshot_document
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures" / "rules"

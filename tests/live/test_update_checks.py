@@ -13,7 +13,7 @@ import pytest
 from moto_account import free_port
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 
 ACCOUNT = "123456789012"
 U_RULES = ("CDKC-U1", "CDKC-U2", "CDKC-U3", "CDKC-U4", "CDKC-U5", "CDKC-U6")
@@ -227,7 +227,7 @@ def test_update_checks_replay_from_a_snapshot(update_run, tmp_path, monkeypatch,
 def test_deployed_stacks_and_templates_are_read_afresh_even_when_answers_may_be_reused(aws, tmp_path):
     """A deploy changes them: what an update replaces is judged on the stack as it is now."""
     from cdkcheck.config import EnvironmentConfig
-    from cdkcheck.live import open_account
+    from cdkcheck.facts.live import open_account
 
     account = aws(ACCOUNT)
     account.client("cloudformation").create_stack(StackName="Prod-Cached", TemplateBody=json.dumps(

@@ -19,7 +19,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from cdkcheck.assembly import load_template
+from cdkcheck.app.assembly import load_template
 from cdkcheck.errors import AssemblyError
 from cdkcheck.model import Stack
 

@@ -20,24 +20,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cdkcheck.config import EnvironmentConfig
-from cdkcheck.duration import estimate_environment
-from cdkcheck.facts import (
+from cdkcheck.template.deploy_duration import estimate_environment
+from cdkcheck.facts.interface import (
     CallerIdentity, DeployedStack, DeployedTemplate, FactUnavailable, OfflineFacts, OpenSearchInstanceLimits,
     QuotaFacts, RdsEngineVersion, RdsOrderableOption, SecretFacts, SubnetFacts, UsageFacts,
 )
-from cdkcheck.intrinsics import (
+from cdkcheck.template.intrinsics import (
     Unknown, env_for_stack, exports_of, resolve, resolve_availability_zone, resolve_property, resource_exists,
 )
-from cdkcheck.named_resources import named_types
+from cdkcheck.template.named_resources import named_types
 from cdkcheck.model import (
     CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source, SourceLocation, Suppression,
     Verdict,
 )
-from cdkcheck.policy import apply_policy
-from cdkcheck.rule_engine import run_rules
+from cdkcheck.engine.policy import apply_policy
+from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
-from cdkcheck.verdict import decide
+from cdkcheck.engine.verdict import decide
 
 from timeouts import scaled
 from robust_templates import mutated_fixture_bodies, stacks_from_bodies, template_bodies

@@ -7,7 +7,7 @@ from pathlib import Path
 from cdkcheck.model import (
     CheckOutcome, CheckStatus, EnvironmentResult, Finding, Resource, Severity, Source, Stack, Template, Verdict,
 )
-from cdkcheck.redact import MASK, redact_result, redact_text, secret_values
+from cdkcheck.template.redact import MASK, redact_result, redact_text, secret_values
 
 
 def stack(body: dict) -> Stack:

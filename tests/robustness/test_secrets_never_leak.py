@@ -97,7 +97,7 @@ def workspace(tmp_path_factory):
 
 def test_the_template_really_provokes_quoted_values(workspace):
     """Without redaction the canaries would be in the report: the test below is not vacuous."""
-    from cdkcheck.assembly import load_assembly
+    from cdkcheck.app.assembly import load_assembly
     from cdkcheck.analyzers.cfn_lint import run_cfn_lint
 
     stack = load_assembly(workspace / "cdk.out").stacks[0]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from cdkcheck.assembly import load_template
-from cdkcheck.facts import FactUnavailable, OfflineFacts
+from cdkcheck.app.assembly import load_template
+from cdkcheck.facts.interface import FactUnavailable, OfflineFacts
 from cdkcheck.model import Stack
 from cdkcheck.ruleset import EnvironmentInfo, Rule, RuleContext
 

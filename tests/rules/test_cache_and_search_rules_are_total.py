@@ -6,8 +6,8 @@ import json
 
 from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 
-from cdkcheck.assembly import load_template
-from cdkcheck.facts import OfflineFacts
+from cdkcheck.app.assembly import load_template
+from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Stack
 from cdkcheck_rules import (elasticache_encryption, elasticache_multi_az, elasticache_node_count, elasticache_node_type,
                             opensearch_access_policy, opensearch_standby_prerequisites)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cdkcheck.facts import OfflineFacts
+from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck_rules import (elasticache_encryption, elasticache_node_count, elasticache_node_type,
                             opensearch_access_policy, opensearch_standby_prerequisites)
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation

@@ -1,4 +1,4 @@
-"""The subnet IP capacity model (cdkcheck.capacity) and how CDKC-V5 reads it."""
+"""The subnet IP capacity model (cdkcheck.template.subnet_capacity) and how CDKC-V5 reads it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 from hypothesis import given, strategies as st
 
-from cdkcheck.capacity import SubnetKey, _spread, subnet_capacity, usable_addresses
-from cdkcheck.facts import OfflineFacts
+from cdkcheck.template.subnet_capacity import SubnetKey, _spread, subnet_capacity, usable_addresses
+from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Severity, Stack
 from cdkcheck_rules import vpc_subnet_capacity
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation

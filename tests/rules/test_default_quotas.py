@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdkcheck.facts import CallerIdentity, OfflineFacts
+from cdkcheck.facts.interface import CallerIdentity, OfflineFacts
 from cdkcheck_rules import capacity_default_quotas
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Violation
 from rule_fixture_cases import FIXTURES, stack_from_template

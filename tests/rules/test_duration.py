@@ -1,4 +1,4 @@
-"""The deploy-duration estimate (cdkcheck.duration) and CDKC-D1."""
+"""The deploy-duration estimate (cdkcheck.template.deploy_duration) and CDKC-D1."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cdkcheck.duration import (
+from cdkcheck.template.deploy_duration import (
     CATALOG, MULTI_AZ_RDS, QUICK, STACK_OVERHEAD, NESTED_STACK_OVERHEAD, creation_time, estimate_environment,
 )
-from cdkcheck.facts import OfflineFacts
+from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Severity
 from cdkcheck_rules import deploy_duration
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext

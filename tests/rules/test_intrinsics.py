@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdkcheck.intrinsics import (
+from cdkcheck.template.intrinsics import (
     NO_VALUE,
     AzSlot,
     ResolutionEnv,

@@ -6,17 +6,17 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
-from cdkcheck.rule_docs import rules_markdown
+from cdkcheck.cli.main import app
+from cdkcheck.reporters.rule_reference import rules_markdown
 from cdkcheck_rules import ALL_RULES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
 
 def test_docs_rules_md_is_current():
-    assert DOCS.is_file(), "docs/rules.md is missing: run `python -m cdkcheck.docs > docs/rules.md`"
+    assert DOCS.is_file(), "docs/rules.md is missing: run `python -m cdkcheck.cli.docs > docs/rules.md`"
     assert DOCS.read_text() == rules_markdown(), \
-        "docs/rules.md is stale: run `python -m cdkcheck.docs > docs/rules.md` and commit it"
+        "docs/rules.md is stale: run `python -m cdkcheck.cli.docs > docs/rules.md` and commit it"
 
 
 def test_docs_mention_every_rule_and_its_link():

@@ -1,15 +1,15 @@
 """Per-environment rule settings (rules.<ID> = {enabled, severity, options}) end to end:
-parsed from TOML, applied by cdkcheck.rule_engine.run_rules, then judged by the policy."""
+parsed from TOML, applied by cdkcheck.engine.rule_runner.run_rules, then judged by the policy."""
 
 from __future__ import annotations
 
 import tomllib
 
 from cdkcheck.config import parse_config
-from cdkcheck.facts import OfflineFacts
+from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import CheckStatus, Severity
-from cdkcheck.policy import apply_policy
-from cdkcheck.rule_engine import run_rules
+from cdkcheck.engine.policy import apply_policy
+from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 from rule_fixture_cases import FIXTURES, stack_from_template

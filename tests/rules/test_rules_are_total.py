@@ -6,9 +6,9 @@ import json
 
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from cdkcheck.assembly import load_template
-from cdkcheck.capacity import PLACED_TYPES
-from cdkcheck.facts import OfflineFacts
+from cdkcheck.app.assembly import load_template
+from cdkcheck.template.subnet_capacity import PLACED_TYPES
+from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Stack
 from cdkcheck_rules import capacity_default_quotas, deploy_duration, vpc_subnet_capacity, vpc_subnet_cidr
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from cdkcheck.assembly import load_template
-from cdkcheck.facts import SecretFacts
+from cdkcheck.app.assembly import load_template
+from cdkcheck.facts.interface import SecretFacts
 from cdkcheck.model import Stack
-from cdkcheck.named_resources import NAME_LOOKUPS, named_types, name_property, unchecked_types
-from cdkcheck.secret_ids import match_secret, names_differing_only_in_suffix, ssm_parameter_names
-from cdkcheck.secret_references import SECRETS_MANAGER, SSM, references
+from cdkcheck.template.named_resources import NAME_LOOKUPS, named_types, name_property, unchecked_types
+from cdkcheck.template.secret_ids import match_secret, names_differing_only_in_suffix, ssm_parameter_names
+from cdkcheck.template.secret_references import SECRETS_MANAGER, SSM, references
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"

@@ -1,4 +1,4 @@
-"""The deployed-against-synthesized comparison (cdkcheck.stack_diff), and the estimate of an update."""
+"""The deployed-against-synthesized comparison (cdkcheck.updates.stack_diff), and the estimate of an update."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from cdkcheck.assembly import template_from_body
-from cdkcheck.duration import estimate_environment
-from cdkcheck.intrinsics import ResolutionEnv
+from cdkcheck.app.assembly import template_from_body
+from cdkcheck.template.deploy_duration import estimate_environment
+from cdkcheck.template.intrinsics import ResolutionEnv
 from cdkcheck.model import Stack
-from cdkcheck.stack_diff import Action, Side, compare_versions, diff_stack, keeps_data, name_property
+from cdkcheck.updates.stack_diff import Action, Side, compare_versions, diff_stack, keeps_data, name_property
 
 ENV = ResolutionEnv(region="us-east-1", account="123456789012", stack_name="Prod-Data")
 

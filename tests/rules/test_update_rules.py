@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cdkcheck.assembly import template_from_body
+from cdkcheck.app.assembly import template_from_body
 from cdkcheck.config import RuleSetting
-from cdkcheck.facts import CallerIdentity, DeployedStack, DeployedTemplate, FactUnavailable
-from cdkcheck.live.aws_facts import _template_json
+from cdkcheck.facts.interface import CallerIdentity, DeployedStack, DeployedTemplate, FactUnavailable
+from cdkcheck.facts.live.aws_facts import _template_json
 from cdkcheck.model import CheckStatus, Stack
-from cdkcheck.rule_engine import run_rules
+from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck_rules import ALL_RULES
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 

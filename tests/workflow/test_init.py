@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 from workflow_support import REPO
 
-from cdkcheck.assembly import load_assembly
-from cdkcheck.cli import app
+from cdkcheck.app.assembly import load_assembly
+from cdkcheck.cli.main import app
 from cdkcheck.config import load_config
-from cdkcheck.init_config import propose_environments
+from cdkcheck.cli.init_config import propose_environments
 from cdkcheck.model import Stack, Template
-from cdkcheck.selection import select_stacks
+from cdkcheck.engine.selection import select_stacks
 from timeouts import scaled
 
 
@@ -63,7 +63,7 @@ def init(args: list[str], cache: Path):
 
 @pytest.mark.slow
 def test_init_on_a_staged_app_writes_a_config_that_selects_each_stage(tmp_path, synth_cache):
-    from cdkcheck.synth import read_cdk_app, synthesize
+    from cdkcheck.app.synth import read_cdk_app, synthesize
 
     app_dir = tmp_path / "app"
     shutil.copytree(REPO / "fixtures" / "apps" / "staged", app_dir)

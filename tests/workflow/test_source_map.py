@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from cdkcheck.model import Finding, Severity, Source, SourceLocation
-from cdkcheck.source_map import SOURCES_FILE, locate_findings, read_source_map, recorder_environment, source_for
+from cdkcheck.app.source_map import SOURCES_FILE, locate_findings, read_source_map, recorder_environment, source_for
 
 SOURCES = {"Shop-Staging": ("app.py", 30), "Shop-Staging/Db": ("stacks/data.py", 12),
            "Shop-Staging/Db/Resource": ("constructs/db.py", 5)}

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from cdkcheck.assembly import load_assembly
+from cdkcheck.app.assembly import load_assembly
 from cdkcheck.config import EnvironmentConfig, load_config, parse_config
 from cdkcheck.errors import ConfigError
 from cdkcheck.model import Finding, Severity, Source, Suppression
-from cdkcheck.policy import apply_policy
-from cdkcheck.suppressions import EXPIRED, INVALID, REFUSED, apply_suppressions
-from cdkcheck.verdict import decide
+from cdkcheck.engine.policy import apply_policy
+from cdkcheck.engine.suppressions import EXPIRED, INVALID, REFUSED, apply_suppressions
+from cdkcheck.engine.verdict import decide
 
 TODAY = date(2026, 3, 1)
 STAGING = EnvironmentConfig(name="staging", configured=True)

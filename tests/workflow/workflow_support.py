@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cdkcheck.cli import app
+from cdkcheck.cli.main import app
 
 REPO = Path(__file__).resolve().parents[2]
 COURTCASE = REPO / "fixtures" / "apps" / "courtcase"

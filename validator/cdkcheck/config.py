@@ -97,7 +97,7 @@ class EnvironmentConfig:
     implicit: bool = False  # the one environment of an app without configured environments: every stack
     max_facts_age: float = 0.0  # seconds; 0: every run reads the account afresh
     max_snapshot_age_hours: float | None = None
-    aws_connect_timeout: float | None = None  # None: cdkcheck.live.session's default
+    aws_connect_timeout: float | None = None  # None: cdkcheck.facts.live.session's default
     aws_read_timeout: float | None = None
 
 
@@ -198,7 +198,7 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
             raise ConfigError(f"'{prefix}{key}' must be a list of strings", file=where)
     account = table.get("account")
     if account is not None and not (account.isdigit() and len(account) == 12):
-        from cdkcheck.placeholders import looks_like_placeholder
+        from cdkcheck.template.placeholders import looks_like_placeholder
 
         what = " (a placeholder)" if looks_like_placeholder(account) or not account.isdigit() else ""
         raise ConfigError(f"'{prefix}account' must be a 12-digit AWS account id, not '{account}'{what}",

@@ -9,10 +9,10 @@ never a guessed pass or fail.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from cdkcheck.facts import AccountFacts
-from cdkcheck.model import Severity, Stack
+from cdkcheck.facts.interface import AccountFacts
+from cdkcheck.model import CheckStatus, Severity, Stack
 
 
 @dataclass(frozen=True)
@@ -89,4 +89,45 @@ Outcome = Violation | Undetermined
 class Rule:
     meta: RuleMeta
     evaluate: Callable[[RuleContext], Iterable[Outcome]]
+    default_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------- rules over several environments at once
+
+
+@dataclass(frozen=True)
+class EnvironmentView:
+    """One environment's selected stacks and where they deploy, as the environment's check sees them."""
+
+    name: str
+    account: str | None  # the environment's account when every stack agrees or the config says so
+    region: str | None
+    stacks: tuple[Stack, ...]
+    companion: bool = False  # configured but not selected: compared against, never reported on
+
+
+@dataclass(frozen=True)
+class CrossViolation:
+    environment: str  # the environment the finding is reported in
+    stack: Stack
+    logical_id: str | None  # None when the stack itself is the subject
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    property_path: str | None = None
+    construct_path: str | None = None  # for a stack: its display path
+
+
+@dataclass(frozen=True)
+class CrossOutcome:
+    """What a cross-environment rule could not compare, per environment (reported as the check's reason)."""
+
+    environment: str
+    reason: str
+    status: CheckStatus = CheckStatus.RAN
+
+
+@dataclass(frozen=True)
+class CrossEnvironmentRule:
+    meta: RuleMeta
+    evaluate: Callable[[Sequence[EnvironmentView]], Iterable[CrossViolation | CrossOutcome]]
     default_options: Mapping[str, Any] = field(default_factory=dict)

@@ -134,7 +134,7 @@ class AnalysisAhead:
     def speculate(self, partial_assembly: Path, jobs_for: Callable[[Assembly], Sequence[AnalysisJob]]) -> None:
         """Analyze the templates of an assembly still being written; never raises, never waits."""
         def run() -> None:
-            from cdkcheck.assembly import load_assembly
+            from cdkcheck.app.assembly import load_assembly
 
             try:
                 copy = self._copy(partial_assembly)

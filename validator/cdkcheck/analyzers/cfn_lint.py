@@ -22,8 +22,8 @@ from collections import defaultdict
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from cdkcheck.long_messages import shorten
-from cdkcheck.redact import redact_findings, secret_values
+from cdkcheck.analyzers.long_messages import shorten
+from cdkcheck.template.redact import redact_findings, secret_values
 from cdkcheck.analyzers import AnalyzerReport, analyzer_failed, bind_to_stack
 from cdkcheck.analyzers.cache import CacheKey, ResultCache
 from cdkcheck.model import CheckOutcome, CheckStatus, Finding, Severity, Source, SourceLocation, Stack, Template
@@ -63,7 +63,7 @@ def run_cfn_lint(
     `ignore` adds rule ids (or prefixes such as "W30") to CDK_NOISE_RULES. With a `pool`, templates
     are linted in parallel in its worker processes; without one, here, one after the other.
     """
-    # cdk deploy skips a stack without resources, so nothing in it can fail (cdkcheck.empty_stacks says so);
+    # cdk deploy skips a stack without resources, so nothing in it can fail (cdkcheck.engine.empty_stacks says so);
     # cfn-lint would call the missing Resources section an error.
     stacks = [s for s in stacks if s.template.resources]
     version = _installed_version()

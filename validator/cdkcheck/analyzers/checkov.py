@@ -41,7 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from cdkcheck.redact import redact_findings, secret_values
+from cdkcheck.template.redact import redact_findings, secret_values
 from cdkcheck.analyzers import AnalyzerReport, analyzer_failed, bind_to_stack
 from cdkcheck.analyzers.cache import CacheKey, ResultCache
 from cdkcheck.model import (

@@ -2,7 +2,7 @@
 
 Asks the account facts for the deployed stacks (one describe_stacks listing) and
 their templates (one GetTemplate each, concurrently), then compares them with
-cdkcheck.stack_diff. Computed once per run and shared by the update rules, the
+cdkcheck.updates.stack_diff. Computed once per run and shared by the update rules, the
 deploy-duration estimate and the report.
 """
 
@@ -15,10 +15,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from cdkcheck.facts import AccountFacts, DeployedStack, FactUnavailable
-from cdkcheck.intrinsics import ResolutionEnv
+from cdkcheck.facts.interface import AccountFacts, DeployedStack, FactUnavailable
+from cdkcheck.template.intrinsics import ResolutionEnv
 from cdkcheck.model import Stack
-from cdkcheck.stack_diff import Side, StackDiff, diff_stack
+from cdkcheck.updates.stack_diff import Side, StackDiff, diff_stack
 
 # States in which nothing the stack created survives as a base for an update: the deploy creates
 # everything again (CDKC-L7 reports the states that block the deploy itself).
@@ -120,7 +120,7 @@ def _deployed_nested(stack: Stack, stacks: tuple[Stack, ...], deployed: Mapping[
 
 def _diff(stack: Stack, deployed: DeployedStack, facts: AccountFacts, region: str | None,
           account: str | None) -> StackDiff:
-    from cdkcheck.assembly import template_from_body
+    from cdkcheck.app.assembly import template_from_body
     from cdkcheck.errors import AssemblyError
 
     found = facts.deployed_template(deployed.stack_id)

@@ -18,7 +18,7 @@ Per-resource demand, free addresses needed in each subnet it may use:
   Interface VPC endpoint                1 per subnet
 A subnet's usable addresses are 2^(32 - mask) - 5: AWS reserves five in each.
 
-Subnet references are resolved with cdkcheck.intrinsics: a Ref to an
+Subnet references are resolved with cdkcheck.template.intrinsics: a Ref to an
 AWS::EC2::Subnet, a literal subnet id, a parameter default, a nested stack's
 parameter (followed into its parent), and Fn::ImportValue of an export of a
 stack in the same environment. What cannot be followed is reported as unknown
@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from cdkcheck.intrinsics import (
+from cdkcheck.template.intrinsics import (
     AzSlot, ResolutionEnv, ResourceRef, Unknown, as_bool, as_number, env_for_stack, resolve,
     resolve_availability_zone, resolve_property, resource_exists,
 )
@@ -673,7 +673,7 @@ PLACED_TYPES: tuple[str, ...] = tuple(_PLACERS)
 
 def environment_zones(facts: Any) -> tuple[str, ...] | None:
     """The account's availability zones when it can tell, else None (Fn::GetAZs then stays positional)."""
-    from cdkcheck.facts import FactUnavailable
+    from cdkcheck.facts.interface import FactUnavailable
 
     try:
         zones = facts.availability_zones()

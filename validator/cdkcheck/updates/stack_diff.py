@@ -7,7 +7,7 @@ Type or a changed `createOnlyProperties` path replaces; a changed
 parameter without default, an unresolvable condition, an attribute of a resource the
 update replaces) leaves the answer undetermined, with the reason: never a guess.
 
-Both templates are resolved the same way (cdkcheck.intrinsics), after references are
+Both templates are resolved the same way (cdkcheck.template.intrinsics), after references are
 turned into stable tokens: a Ref to a logical id, a GetAtt, an import, a zone of
 Fn::GetAZs and a pseudo parameter mean the same thing in both templates of one stack,
 unless the resource they point at is itself replaced (its physical id then changes).
@@ -22,10 +22,10 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
-from cdkcheck.intrinsics import NO_VALUE, ResolutionEnv, ResourceRef, Unknown, as_bool, as_number, resolve, \
+from cdkcheck.template.intrinsics import NO_VALUE, ResolutionEnv, ResourceRef, Unknown, as_bool, as_number, resolve, \
     resource_exists
 from cdkcheck.model import Template
-from cdkcheck.registry import type_schema
+from cdkcheck.template.resource_schemas import type_schema
 
 REGISTRY_SOURCE = "CloudFormation registry schema (createOnlyProperties) as cfn-lint ships it"
 # A conditionally create-only path the service can never update in place: DynamoDB's UpdateTable takes no key
@@ -459,7 +459,7 @@ def _uses_intrinsics(value: Any) -> bool:
 
 
 def _references(value: Any) -> set[str]:
-    from cdkcheck.duration import _references as references  # Ref, GetAtt and ${X} inside Fn::Sub
+    from cdkcheck.template.deploy_duration import _references as references  # Ref, GetAtt and ${X} inside Fn::Sub
 
     return set(references(value))
 
@@ -506,7 +506,7 @@ def stateful_types() -> frozenset[str]:
     """cfn-lint's list of resource types that hold data (StatefulResources.json, behind rule I3011)."""
     import json
 
-    from cdkcheck.registry import cfn_lint_data_dir
+    from cdkcheck.template.resource_schemas import cfn_lint_data_dir
 
     data = cfn_lint_data_dir()
     if data is None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from cdkcheck.facts import SecretFacts
-from cdkcheck.secret_ids import match_secret
+from cdkcheck.facts.interface import SecretFacts
+from cdkcheck.template.secret_ids import match_secret
 
 # DescribeParameters' ParameterStringFilter takes at most 50 values.
 _PARAMETER_NAMES_PER_CALL = 50

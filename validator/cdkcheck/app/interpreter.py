@@ -26,7 +26,7 @@ import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cdkcheck.synth import CdkApp
+from cdkcheck.app.synth import CdkApp
 
 CDK_MODULE = "aws_cdk"
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")

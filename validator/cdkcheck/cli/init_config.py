@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from cdkcheck.errors import CdkcheckError, UsageError
 from cdkcheck.model import Stack
-from cdkcheck.selection import words
+from cdkcheck.engine.selection import words
 
 # Words that name a deployment environment in stack names, in the order environments are listed.
 ENVIRONMENT_WORDS = (
@@ -279,13 +279,13 @@ def _init_from_assembly(app_dir: Path) -> str:
 
 
 def _synthesized_stacks(app_dir: Path, assembly_dir: Path | None) -> Sequence[Stack]:
-    from cdkcheck.assembly import load_assembly
+    from cdkcheck.app.assembly import load_assembly
 
     if assembly_dir is not None:
         return load_assembly(assembly_dir).stacks
     from cdkcheck.config import DEFAULT_SYNTH_TIMEOUT
-    from cdkcheck.interpreter import choose_interpreter, explain_missing_cdk
-    from cdkcheck.synth import default_cache_root, read_cdk_app, synthesize
+    from cdkcheck.app.interpreter import choose_interpreter, explain_missing_cdk
+    from cdkcheck.app.synth import default_cache_root, read_cdk_app, synthesize
 
     app, interpreter = choose_interpreter(read_cdk_app(app_dir), cache_dir=default_cache_root())
     outcome = synthesize(app, extra_context={}, extra_env={}, cache_root=default_cache_root(),

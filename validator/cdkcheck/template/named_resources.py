@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Mapping
 
-from cdkcheck.registry import all_type_names, type_schema
+from cdkcheck.template.resource_schemas import all_type_names, type_schema
 
 # Types whose primary identifier is an id CloudFormation generates, but whose create-only name
 # property must still be unique in the account and region, as the service refuses a second one.

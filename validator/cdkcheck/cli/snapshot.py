@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from cdkcheck.config import EnvironmentConfig, load_config
-from cdkcheck.facts import FactUnavailable
-from cdkcheck.live.record import RecordingFacts, environment_entry, snapshot_document
+from cdkcheck.facts.interface import FactUnavailable
+from cdkcheck.facts.live.record import RecordingFacts, environment_entry, snapshot_document
 from cdkcheck.model import Stack
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 
@@ -35,7 +35,7 @@ class RecordedEnvironment:
 def record_environment(environment: EnvironmentConfig, stacks: Sequence[Stack], facts: Any, *,
                        account: str | None, region: str | None, rules=None) -> RecordingFacts:
     """Run every rule over `facts` through a recorder; the recorder holds the answers."""
-    from cdkcheck.rule_engine import run_rules
+    from cdkcheck.engine.rule_runner import run_rules
 
     if rules is None:
         from cdkcheck_rules import ALL_RULES as rules
@@ -52,8 +52,8 @@ def take_snapshot(names: Sequence[str], options, *, output: Path, progress: Prog
                   facts_factory=None) -> list[RecordedEnvironment]:
     """Synthesize (or read) the assembly, record each environment's facts, write `output` atomically."""
     from cdkcheck.atomic import write_atomic
-    from cdkcheck.live import open_account
-    from cdkcheck.selection import select_stacks
+    from cdkcheck.facts.live import open_account
+    from cdkcheck.engine.selection import select_stacks
 
     config = load_config(options.app_dir, options.config_file)
     environments = [config.environment(n) for n in dict.fromkeys(names)]
@@ -88,13 +88,13 @@ def take_snapshot(names: Sequence[str], options, *, output: Path, progress: Prog
 
 
 def _assembly_for(environment: EnvironmentConfig, options, config, progress: Progress):
-    from cdkcheck.assembly import load_assembly
+    from cdkcheck.app.assembly import load_assembly
     from cdkcheck.errors import ConfigError
-    from cdkcheck.synth import default_cache_root, read_cdk_app, synth_environment, synthesize
+    from cdkcheck.app.synth import default_cache_root, read_cdk_app, synth_environment, synthesize
 
     if options.assembly_dir is not None:
         return load_assembly(options.assembly_dir)
-    from cdkcheck.interpreter import choose_interpreter
+    from cdkcheck.app.interpreter import choose_interpreter
 
     app, _ = choose_interpreter(read_cdk_app(options.app_dir))
     progress(f"synthesizing {app.directory} for {environment.name}")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from cdkcheck.facts import SecretFacts
+from cdkcheck.facts.interface import SecretFacts
 
 # The suffix Secrets Manager appends to a secret's name in its ARN: "-" and six random characters.
 _RANDOM_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")

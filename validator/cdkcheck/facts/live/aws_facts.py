@@ -18,15 +18,15 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, Callable, Iterable
 
-from cdkcheck.facts import (
+from cdkcheck.facts.interface import (
     CallerIdentity, DeployedStack, DeployedTemplate, FactUnavailable, OpenSearchInstanceLimits, QuotaFacts, RdsEngineVersion,
     RdsOrderableOption, SubnetFacts, UsageFacts,
 )
-from cdkcheck.fact_reads import ReadLedger
-from cdkcheck.live.failures import describe_failure, error_code
-from cdkcheck.live.record import question_key
-from cdkcheck.live.reference_facts import SecretAndParameterFacts
-from cdkcheck.live.session import MAX_CONCURRENCY, WriteRefused, botocore_config
+from cdkcheck.facts.reads import ReadLedger
+from cdkcheck.facts.live.failures import describe_failure, error_code
+from cdkcheck.facts.live.record import question_key
+from cdkcheck.facts.live.reference_facts import SecretAndParameterFacts
+from cdkcheck.facts.live.session import MAX_CONCURRENCY, WriteRefused, botocore_config
 
 # Credential sources whose expiry nothing renews: a deploy outliving them fails (aws-cdk#19359).
 NON_RENEWING_SOURCES = frozenset({"env"})
@@ -608,7 +608,7 @@ def _template_json(body: Any) -> str:
     """GetTemplate's body (botocore decodes JSON bodies; YAML stays text) as JSON, secrets masked."""
     import json
 
-    from cdkcheck.redact import mask_secrets, template_secrets
+    from cdkcheck.template.redact import mask_secrets, template_secrets
 
     if isinstance(body, str):
         try:

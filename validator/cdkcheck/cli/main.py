@@ -116,7 +116,7 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
         raise UsageError("--max-facts-age must be 0 or more seconds", hint="0 reads the account afresh")
     if max_snapshot_age is not None and max_snapshot_age <= 0:
         raise UsageError("--max-snapshot-age must be a positive number of hours")
-    from cdkcheck.pipeline import RunOptions, check_environments
+    from cdkcheck.engine.pipeline import RunOptions, check_environments
 
     options = RunOptions(
         app_dir=app_dir,
@@ -160,7 +160,7 @@ def init_command(
 ) -> None:
     """Write a commented cdkcheck.toml: one environment per CDK Stage or stack-naming pattern. Never overwrites."""
     def action() -> int:
-        from cdkcheck.init_config import init_summary, write_initial_config
+        from cdkcheck.cli.init_config import init_summary, write_initial_config
 
         target, proposals, leftover = write_initial_config(app_dir, target=output, assembly_dir=assembly)
         typer.echo(f"wrote {target}: {init_summary(proposals, leftover)}")
@@ -243,7 +243,7 @@ def _guarded(debug: bool, action) -> int:
 @app.command("rules")
 def rules_command() -> None:
     """List every rule (id, severity, name, summary) and how folded-in findings block."""
-    from cdkcheck.rule_docs import rules_text
+    from cdkcheck.reporters.rule_reference import rules_text
 
     raise typer.Exit(_guarded(False, lambda: typer.echo(rules_text(), nl=False) or 0))
 
@@ -251,7 +251,7 @@ def rules_command() -> None:
 @app.command("explain")
 def explain_command(rule_id: str = typer.Argument(..., metavar="ID", help="A rule id, e.g. CDKC-V5.")) -> None:
     """Print one rule's rationale, fix, example and documentation link."""
-    from cdkcheck.rule_docs import explain_text
+    from cdkcheck.reporters.rule_reference import explain_text
 
     raise typer.Exit(_guarded(False, lambda: typer.echo(explain_text(rule_id), nl=False) or 0))
 
@@ -274,8 +274,8 @@ def snapshot_command(
 
 
 def _snapshot(environments, *, output, app_dir, assembly, config, stack, quiet) -> int:
-    from cdkcheck.live.snapshot import take_snapshot
-    from cdkcheck.pipeline import RunOptions
+    from cdkcheck.cli.snapshot import take_snapshot
+    from cdkcheck.engine.pipeline import RunOptions
 
     options = RunOptions(app_dir=app_dir, assembly_dir=assembly, config_file=config, stack_globs=tuple(stack))
     with _progress(enabled=not quiet) as progress:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Sequence
 
-from cdkcheck.facts import AccountFacts, FactUnavailable
+from cdkcheck.facts.interface import AccountFacts, FactUnavailable
 from cdkcheck.model import Finding, Source, Stack
 
 VERSION_RULES = {"E3690", "E3691", "W3690", "W3691"}

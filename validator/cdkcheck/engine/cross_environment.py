@@ -10,50 +10,12 @@ severities and fail_on apply to them as to any other finding.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from cdkcheck.config import Config, EnvironmentConfig, RuleSetting
 from cdkcheck.model import CheckOutcome, CheckStatus, Finding, Severity, Source, Stack
-from cdkcheck.ruleset import RuleMeta
-
-
-@dataclass(frozen=True)
-class EnvironmentView:
-    """One environment's selected stacks and where they deploy, as the environment's check sees them."""
-
-    name: str
-    account: str | None  # the environment's account when every stack agrees or the config says so
-    region: str | None
-    stacks: tuple[Stack, ...]
-    companion: bool = False  # configured but not selected: compared against, never reported on
-
-
-@dataclass(frozen=True)
-class CrossViolation:
-    environment: str  # the environment the finding is reported in
-    stack: Stack
-    logical_id: str | None  # None when the stack itself is the subject
-    message: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-    property_path: str | None = None
-    construct_path: str | None = None  # for a stack: its display path
-
-
-@dataclass(frozen=True)
-class CrossOutcome:
-    """What a cross-environment rule could not compare, per environment (reported as the check's reason)."""
-
-    environment: str
-    reason: str
-    status: CheckStatus = CheckStatus.RAN
-
-
-@dataclass(frozen=True)
-class CrossEnvironmentRule:
-    meta: RuleMeta
-    evaluate: Callable[[Sequence[EnvironmentView]], Iterable[CrossViolation | CrossOutcome]]
-    default_options: Mapping[str, Any] = field(default_factory=dict)
+from cdkcheck.ruleset import CrossEnvironmentRule, CrossOutcome, CrossViolation, EnvironmentView, RuleMeta
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from cdkcheck import facts as facts_module
-from cdkcheck.facts import FACT_QUESTIONS, FactUnavailable
+from cdkcheck.facts import interface as facts_module
+from cdkcheck.facts.interface import FACT_QUESTIONS, FactUnavailable
 
 SNAPSHOT_FORMAT = "cdkcheck-facts/1"
 

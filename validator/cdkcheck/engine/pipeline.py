@@ -17,32 +17,32 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from cdkcheck import cross_environment
+from cdkcheck.engine import cross_environment
 from cdkcheck.analyzers.ahead import AnalysisAhead, AnalysisJob, SharedResults
 from cdkcheck.analyzers.cache import ResultCache
 from cdkcheck.analyzers.cfn_lint_pool import usable_cpus
-from cdkcheck.assembly import load_assembly
+from cdkcheck.app.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
-from cdkcheck.empty_stacks import empty_stack_findings
-from cdkcheck.engine_versions import judge_version_findings
+from cdkcheck.engine.empty_stacks import empty_stack_findings
+from cdkcheck.engine.engine_versions import judge_version_findings
 from cdkcheck.errors import AssemblyError, CdkcheckError
-from cdkcheck.fact_reads import Reads
-from cdkcheck.facts import AccountFacts, FactUnavailable, OfflineFacts
-from cdkcheck.interpreter import InterpreterChoice, choose_interpreter, explain_missing_cdk
+from cdkcheck.facts.reads import Reads
+from cdkcheck.facts.interface import AccountFacts, FactUnavailable, OfflineFacts
+from cdkcheck.app.interpreter import InterpreterChoice, choose_interpreter, explain_missing_cdk
 from cdkcheck.model import (
     Assembly, CheckOutcome, CheckStatus, EnvironmentResult, Finding, RunResult, Severity, Source,
     SourceLocation, Stack,
 )
-from cdkcheck.placeholders import describe_account, placeholder_account, placeholder_region, placeholder_values
-from cdkcheck.policy import PolicyContext, apply_policy
-from cdkcheck.redact import redact_result, secret_values
-from cdkcheck.rule_engine import run_rules
+from cdkcheck.template.placeholders import describe_account, placeholder_account, placeholder_region, placeholder_values
+from cdkcheck.engine.policy import PolicyContext, apply_policy
+from cdkcheck.template.redact import redact_result, secret_values
+from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
-from cdkcheck.selection import select_stacks
-from cdkcheck.source_map import locate_findings
-from cdkcheck.suppressions import apply_suppressions
-from cdkcheck.synth import CdkApp, SynthOutcome, default_cache_root, read_cdk_app, synth_environment, synthesize
-from cdkcheck.verdict import decide
+from cdkcheck.engine.selection import select_stacks
+from cdkcheck.app.source_map import locate_findings
+from cdkcheck.engine.suppressions import apply_suppressions
+from cdkcheck.app.synth import CdkApp, SynthOutcome, default_cache_root, read_cdk_app, synth_environment, synthesize
+from cdkcheck.engine.verdict import decide
 
 Progress = Callable[[str], None]
 MAX_PARALLEL_SYNTHS = 4
@@ -100,7 +100,7 @@ def check_environments(
         if rules is None:
             from cdkcheck_rules import ALL_RULES as rules
         if facts_factory is None:
-            from cdkcheck.live import open_account as facts_factory
+            from cdkcheck.facts.live import open_account as facts_factory
         across = _cross_environment(prepared, environments, options, config, cross_rules)
         results = [
             _check_one(p, options, config, ahead.results, facts_factory, rules, progress, across)
@@ -348,9 +348,9 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
         decided = finish(rule_findings)
     findings = decided
     outcomes += rule_outcomes
-    from cdkcheck.duration import estimate_environment
+    from cdkcheck.template.deploy_duration import estimate_environment
 
-    from cdkcheck.update_plan import update_actions_or_none
+    from cdkcheck.updates.plan import update_actions_or_none
 
     estimate = estimate_environment(stacks, context.environment, changes=update_actions_or_none(
         stacks, facts, region=region, account=account))
@@ -387,7 +387,7 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
                 CheckOutcome("live", CheckStatus.UNKNOWN, reason, required=required), None)
     if options.facts_file is not None:  # an explicit snapshot wins over --offline and live = "off"
         from cdkcheck.errors import ConfigError
-        from cdkcheck.live.record import load_replay, snapshot_age
+        from cdkcheck.facts.live.record import load_replay, snapshot_age
 
         if not Path(options.facts_file).is_file():
             raise ConfigError("facts snapshot not found", file=str(options.facts_file),
@@ -415,7 +415,7 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
         return (OfflineFacts("live checks are off for this environment"),
                 CheckOutcome("live", CheckStatus.SKIPPED, "live = \"off\" in the config"), None)
     try:
-        from cdkcheck.live import open_account
+        from cdkcheck.facts.live import open_account
 
         if facts_factory is open_account:
             facts = open_account(environment, region, cache_dir=options.cache_dir,
@@ -442,7 +442,7 @@ def _live_facts_details(facts: AccountFacts, live_outcome: CheckOutcome, reads: 
     """Whether the live answers were all read by this run, or how old the oldest reused one was."""
     if live_outcome.status is not CheckStatus.RAN:
         return None
-    from cdkcheck.fact_reads import reuse_summary
+    from cdkcheck.facts.reads import reuse_summary
 
     return reuse_summary(reads, max_age=float(getattr(facts, "max_facts_age", 0.0)))
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from cdkcheck.errors import UsageError, closest
-from cdkcheck.policy import NEVER_BLOCKING, BlockingEntry, cfn_lint_blocking
+from cdkcheck.engine.policy import NEVER_BLOCKING, BlockingEntry, cfn_lint_blocking
 from cdkcheck.ruleset import Rule
 
 
@@ -192,7 +192,7 @@ def rules_markdown(rules: Sequence[Rule] | None = None) -> str:
     out = [
         "# cdkcheck rules",
         "",
-        "<!-- Generated from the rule metadata by `python -m cdkcheck.docs > docs/rules.md`; do not edit. -->",
+        "<!-- Generated from the rule metadata by `python -m cdkcheck.cli.docs > docs/rules.md`; do not edit. -->",
         "",
         "Each rule reports with a severity; whether a finding blocks the deploy is decided per environment "
         "(`fail_on`, default `error`). Configure a rule per environment with "
@@ -210,7 +210,7 @@ def rules_markdown(rules: Sequence[Rule] | None = None) -> str:
     for f in folded_in():
         out.append(f"| {f.source} | {_cell(f.ids)} | {_cell(f.blocking)} | {_cell(f.notes)} |")
     out += ["", "## cfn-lint ids that block", "",
-            "<!-- From validator/cdkcheck/data/cfn_lint_blocking.toml, the list cdkcheck.policy reads. -->", "",
+            "<!-- From validator/cdkcheck/data/cfn_lint_blocking.toml, the list cdkcheck.engine.policy reads. -->", "",
             "A cfn-lint finding blocks only when its id is here (or the environment's `cfn_lint_blocking` names "
             "it, or `\"*\"`); every other cfn-lint finding is advisory.", "",
             "| id | why the deploy fails | narrowed | source |", "|---|---|---|---|"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from cdkcheck.model import Finding, Severity, Source, Stack
-from cdkcheck.policy import EMPTY_STACK_RULE
+from cdkcheck.engine.policy import EMPTY_STACK_RULE
 
 CDK_OWN_TYPES = {"AWS::CDK::Metadata"}
 

@@ -173,7 +173,7 @@ def _fmt(minutes: float) -> str:
 # Keyed by the stacks' identities; the stacks are kept in the entry so an id cannot be reused.
 _RECENT: dict[tuple[int, ...], tuple[tuple[Any, ...], DeployEstimate]] = {}
 _RECENT_KEPT = 8
-# What an update does to a resource that exists (cdkcheck.stack_diff actions), as time.
+# What an update does to a resource that exists (cdkcheck.updates.stack_diff actions), as time.
 UNCHANGED = CreationTime(0, 0, "unchanged by the update")
 IN_PLACE = CreationTime(QUICK.typical, QUICK.upper, "updated in place: cdkcheck default (unverified)")
 

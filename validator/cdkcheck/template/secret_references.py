@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
-from cdkcheck.intrinsics import ResolutionEnv, ResourceRef, Unknown, envs_for_stacks, resolve
+from cdkcheck.template.intrinsics import ResolutionEnv, ResourceRef, Unknown, envs_for_stacks, resolve
 from cdkcheck.model import Stack
-from cdkcheck.secret_ids import is_aws_public_parameter, parse_arn, secret_arn_of, secret_name_part
+from cdkcheck.template.secret_ids import is_aws_public_parameter, parse_arn, secret_arn_of, secret_name_part
 
 SECRETS_MANAGER = "secretsmanager"
 SSM = "ssm"

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cdkcheck.errors import ConfigError
-from cdkcheck.source_map import recorder_environment
+from cdkcheck.app.source_map import recorder_environment
 
 # Directories under an app that are outputs or tooling, never inputs to the synth.
 IGNORED_DIRS = frozenset({

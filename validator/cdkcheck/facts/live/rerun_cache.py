@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cdkcheck.live.record import decode, encode
+from cdkcheck.facts.live.record import decode, encode
 
 
 class RerunCache:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from cdkcheck.config import EnvironmentConfig
-from cdkcheck.facts import AccountFacts, FactUnavailable
+from cdkcheck.facts.interface import AccountFacts, FactUnavailable
 
 
 def open_account(environment: EnvironmentConfig, region: str | None, *, cache_dir: Path | None = None,
@@ -21,10 +21,10 @@ def open_account(environment: EnvironmentConfig, region: str | None, *, cache_di
     sts:GetCallerIdentity proves the endpoint answers and the credentials work,
     so an unreachable account costs one bounded timeout, not one per check.
     """
-    from cdkcheck.live import session as sessions
-    from cdkcheck.live.aws_facts import BotoAccountFacts
-    from cdkcheck.live.failures import describe_failure
-    from cdkcheck.live.rerun_cache import RerunCache
+    from cdkcheck.facts.live import session as sessions
+    from cdkcheck.facts.live.aws_facts import BotoAccountFacts
+    from cdkcheck.facts.live.failures import describe_failure
+    from cdkcheck.facts.live.rerun_cache import RerunCache
 
     try:
         session = sessions.new_session(environment.profile, region)
@@ -43,7 +43,7 @@ def open_account(environment: EnvironmentConfig, region: str | None, *, cache_di
     ttl = environment.max_facts_age if max_facts_age is None else max_facts_age
     rerun_cache = None
     if use_rerun_cache and ttl > 0:
-        from cdkcheck.synth import default_cache_root
+        from cdkcheck.app.synth import default_cache_root
 
         identity_parts = (environment.profile or "", region, os.environ.get("AWS_ENDPOINT_URL", ""),
                           hashlib.sha256(access_key.encode()).hexdigest())

@@ -12,8 +12,8 @@ from dataclasses import replace
 from typing import Iterable, Mapping, Sequence
 
 from cdkcheck.config import RuleSetting
-from cdkcheck.fact_reads import Reads
-from cdkcheck.facts import FactUnavailable
+from cdkcheck.facts.reads import Reads
+from cdkcheck.facts.interface import FactUnavailable
 from cdkcheck.model import CheckOutcome, CheckStatus, Finding, Severity, Source
 from cdkcheck.ruleset import Rule, RuleContext, Undetermined, Violation
 
@@ -27,7 +27,7 @@ def run_rules(
     reads: dict[str, Reads] | None = None,
 ) -> tuple[list[Finding], list[CheckOutcome]]:
     """`reads`, when given, receives per rule id the account answers that rule was served
-    (when the facts can tell: a `watch()` method, see cdkcheck.fact_reads)."""
+    (when the facts can tell: a `watch()` method, see cdkcheck.facts.reads)."""
     watch = getattr(context.facts, "watch", None) if reads is not None else None
     findings: list[Finding] = []
     outcomes: list[CheckOutcome] = []

@@ -1,0 +1,15 @@
+"""`python -m cdkcheck.cli.docs > docs/rules.md`: the rule reference, generated from the rule metadata."""
+
+from __future__ import annotations
+
+import sys
+
+from cdkcheck.reporters.rule_reference import rules_markdown
+
+
+def main() -> None:
+    sys.stdout.write(rules_markdown())
+
+
+if __name__ == "__main__":
+    main()
