@@ -20,7 +20,7 @@ import pytest
 from cdkcheck.config import EnvironmentConfig, parse_config
 from cdkcheck.model import Finding, Severity, Source
 from cdkcheck.engine.policy import NARROWINGS, apply_policy, cfn_lint_blocking, is_blocking
-from cdkcheck.reporters.rule_reference import rules_markdown, rules_text
+from cdkcheck.cli.rule_reference import rules_markdown, rules_text
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY_TEMPLATES = REPO / "fixtures" / "policy"

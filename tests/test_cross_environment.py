@@ -21,7 +21,7 @@ from cdkcheck.engine.cross_environment import companions
 from cdkcheck.ruleset import CrossViolation, EnvironmentView
 from cdkcheck.errors import ConfigError
 from cdkcheck.model import Resource, Stack, Template
-from cdkcheck_rules.cross_environment_names import evaluate, named_by
+from cdkcheck_rules.stack.cross_environment_names import evaluate, named_by
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parent.parent

@@ -1,30 +1,51 @@
-"""cdkcheck's own deploy-failure rules, one per module, registered explicitly here."""
+"""cdkcheck's own deploy-failure rules: one folder per family, one module per rule, registered explicitly here.
+
+Rules import only cdkcheck.model, cdkcheck.ruleset, cdkcheck.facts.interface, cdkcheck.template,
+cdkcheck.updates and this package (the toolkit and their family's helpers); tests/test_layers.py holds them to it.
+"""
 
 from __future__ import annotations
 
-from cdkcheck_rules import capacity_default_quotas, deploy_duration, vpc_subnet_capacity, vpc_subnet_cidr
-from cdkcheck_rules import cfn_template_limits
-from cdkcheck_rules import rds_iops
-from cdkcheck_rules import rds_parameter_group_family
-from cdkcheck_rules import rds_storage_range
-from cdkcheck_rules import rds_subnet_group_azs
-from cdkcheck_rules import opensearch_data_node_count
-from cdkcheck_rules import opensearch_zone_subnets
-from cdkcheck_rules import opensearch_master_count
-from cdkcheck_rules import opensearch_domain_name
-from cdkcheck_rules import opensearch_fgac_prerequisites
-from cdkcheck_rules import opensearch_instance_features
-from cdkcheck_rules import opensearch_ebs_limits
-from cdkcheck_rules import (live_bootstrap_version, live_credentials, live_name_collisions, live_opensearch_instances,
-                           live_quotas, live_rds_orderable, live_service_linked_roles, live_stack_state,
-                           live_subnet_ips)
-from cdkcheck_rules import cross_environment_names
-from cdkcheck_rules import elasticache_encryption, elasticache_multi_az, elasticache_node_count, elasticache_node_type
-from cdkcheck_rules import opensearch_access_policy, opensearch_standby_prerequisites
-from cdkcheck_rules import live_referenced_secrets
-from cdkcheck_rules import (update_data_loss, update_engine_downgrade, update_logical_id_refactor,
-                           update_named_replacement, update_protected_replacement, update_storage_decrease)
 from cdkcheck.ruleset import Rule
+from cdkcheck_rules.elasticache import encryption as elasticache_encryption
+from cdkcheck_rules.elasticache import multi_az as elasticache_multi_az
+from cdkcheck_rules.elasticache import node_count as elasticache_node_count
+from cdkcheck_rules.elasticache import node_type as elasticache_node_type
+from cdkcheck_rules.live import bootstrap_version as live_bootstrap_version
+from cdkcheck_rules.live import credentials as live_credentials
+from cdkcheck_rules.live import name_collisions as live_name_collisions
+from cdkcheck_rules.live import opensearch_instances as live_opensearch_instances
+from cdkcheck_rules.live import quotas as live_quotas
+from cdkcheck_rules.live import rds_orderable as live_rds_orderable
+from cdkcheck_rules.live import referenced_secrets as live_referenced_secrets
+from cdkcheck_rules.live import service_linked_roles as live_service_linked_roles
+from cdkcheck_rules.live import stack_state as live_stack_state
+from cdkcheck_rules.live import subnet_ips as live_subnet_ips
+from cdkcheck_rules.opensearch import access_policy as opensearch_access_policy
+from cdkcheck_rules.opensearch import data_node_count as opensearch_data_node_count
+from cdkcheck_rules.opensearch import domain_name as opensearch_domain_name
+from cdkcheck_rules.opensearch import ebs_limits as opensearch_ebs_limits
+from cdkcheck_rules.opensearch import fgac_prerequisites as opensearch_fgac_prerequisites
+from cdkcheck_rules.opensearch import instance_features as opensearch_instance_features
+from cdkcheck_rules.opensearch import master_count as opensearch_master_count
+from cdkcheck_rules.opensearch import standby_prerequisites as opensearch_standby_prerequisites
+from cdkcheck_rules.opensearch import zone_subnets as opensearch_zone_subnets
+from cdkcheck_rules.rds import iops as rds_iops
+from cdkcheck_rules.rds import parameter_group_family as rds_parameter_group_family
+from cdkcheck_rules.rds import storage_range as rds_storage_range
+from cdkcheck_rules.rds import subnet_group_azs as rds_subnet_group_azs
+from cdkcheck_rules.stack import cross_environment_names
+from cdkcheck_rules.stack import deploy_duration
+from cdkcheck_rules.stack import template_limits as cfn_template_limits
+from cdkcheck_rules.update import data_loss as update_data_loss
+from cdkcheck_rules.update import engine_downgrade as update_engine_downgrade
+from cdkcheck_rules.update import logical_id_refactor as update_logical_id_refactor
+from cdkcheck_rules.update import named_replacement as update_named_replacement
+from cdkcheck_rules.update import protected_replacement as update_protected_replacement
+from cdkcheck_rules.update import storage_decrease as update_storage_decrease
+from cdkcheck_rules.vpc import default_quotas as capacity_default_quotas
+from cdkcheck_rules.vpc import subnet_capacity as vpc_subnet_capacity
+from cdkcheck_rules.vpc import subnet_cidr as vpc_subnet_cidr
 
 # Explicit registry: adding a rule is its module plus one line here.
 ALL_RULES: tuple[Rule, ...] = (

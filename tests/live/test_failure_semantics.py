@@ -18,7 +18,7 @@ from cdkcheck.facts.live import open_account
 from cdkcheck.facts.live import session as live_session
 from cdkcheck.facts.live.aws_facts import BotoAccountFacts
 from cdkcheck.model import CheckStatus
-from cdkcheck_rules import live_quotas
+from cdkcheck_rules.live import quotas as live_quotas
 from timeouts import scaled
 
 REPO = Path(__file__).resolve().parents[2]

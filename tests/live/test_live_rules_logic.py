@@ -11,7 +11,8 @@ from cdkcheck.config import RuleSetting
 from cdkcheck.facts.interface import CallerIdentity, DeployedStack, FactUnavailable, QuotaFacts, UsageFacts
 from cdkcheck.model import CheckStatus, Severity
 from cdkcheck.engine.rule_runner import run_rules
-from cdkcheck_rules import live_quotas, live_stack_state
+from cdkcheck_rules.live import quotas as live_quotas
+from cdkcheck_rules.live import stack_state as live_stack_state
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,8 +9,12 @@ from hypothesis import HealthCheck, event, example, given, settings, strategies 
 from cdkcheck.app.assembly import load_template
 from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Stack
-from cdkcheck_rules import (elasticache_encryption, elasticache_multi_az, elasticache_node_count, elasticache_node_type,
-                            opensearch_access_policy, opensearch_standby_prerequisites)
+from cdkcheck_rules.elasticache import encryption as elasticache_encryption
+from cdkcheck_rules.elasticache import multi_az as elasticache_multi_az
+from cdkcheck_rules.elasticache import node_count as elasticache_node_count
+from cdkcheck_rules.elasticache import node_type as elasticache_node_type
+from cdkcheck_rules.opensearch import access_policy as opensearch_access_policy
+from cdkcheck_rules.opensearch import standby_prerequisites as opensearch_standby_prerequisites
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 
 MINE = (elasticache_encryption.RULE, elasticache_node_count.RULE, elasticache_multi_az.RULE,

@@ -7,8 +7,11 @@ import json
 import pytest
 
 from cdkcheck.facts.interface import OfflineFacts
-from cdkcheck_rules import (elasticache_encryption, elasticache_node_count, elasticache_node_type,
-                            opensearch_access_policy, opensearch_standby_prerequisites)
+from cdkcheck_rules.elasticache import encryption as elasticache_encryption
+from cdkcheck_rules.elasticache import node_count as elasticache_node_count
+from cdkcheck_rules.elasticache import node_type as elasticache_node_type
+from cdkcheck_rules.opensearch import access_policy as opensearch_access_policy
+from cdkcheck_rules.opensearch import standby_prerequisites as opensearch_standby_prerequisites
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 from rule_fixture_cases import stack_from_template
 

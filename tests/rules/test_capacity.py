@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 from cdkcheck.template.subnet_capacity import SubnetKey, _spread, subnet_capacity, usable_addresses
 from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Severity, Stack
-from cdkcheck_rules import vpc_subnet_capacity
+from cdkcheck_rules.vpc import subnet_capacity as vpc_subnet_capacity
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 from rule_fixture_cases import FIXTURES, stack_from_template
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cdkcheck.facts.interface import CallerIdentity, OfflineFacts
-from cdkcheck_rules import capacity_default_quotas
+from cdkcheck_rules.vpc import default_quotas as capacity_default_quotas
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Violation
 from rule_fixture_cases import FIXTURES, stack_from_template
 

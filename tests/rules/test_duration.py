@@ -13,7 +13,7 @@ from cdkcheck.template.deploy_duration import (
 )
 from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Severity
-from cdkcheck_rules import deploy_duration
+from cdkcheck_rules.stack import deploy_duration
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 from rule_fixture_cases import stack_from_template
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from cdkcheck.cli.main import app
-from cdkcheck.reporters.rule_reference import rules_markdown
+from cdkcheck.cli.rule_reference import rules_markdown
 from cdkcheck_rules import ALL_RULES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"

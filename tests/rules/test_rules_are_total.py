@@ -10,7 +10,10 @@ from cdkcheck.app.assembly import load_template
 from cdkcheck.template.subnet_capacity import PLACED_TYPES
 from cdkcheck.facts.interface import OfflineFacts
 from cdkcheck.model import Stack
-from cdkcheck_rules import capacity_default_quotas, deploy_duration, vpc_subnet_capacity, vpc_subnet_cidr
+from cdkcheck_rules.vpc import default_quotas as capacity_default_quotas
+from cdkcheck_rules.stack import deploy_duration
+from cdkcheck_rules.vpc import subnet_capacity as vpc_subnet_capacity
+from cdkcheck_rules.vpc import subnet_cidr as vpc_subnet_cidr
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 
 MINE = (vpc_subnet_cidr.RULE, vpc_subnet_capacity.RULE, capacity_default_quotas.RULE, deploy_duration.RULE)

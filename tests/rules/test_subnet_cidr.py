@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from cdkcheck.facts.interface import OfflineFacts
-from cdkcheck_rules import vpc_subnet_cidr
+from cdkcheck_rules.vpc import subnet_cidr as vpc_subnet_cidr
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext, Undetermined, Violation
 from rule_fixture_cases import stack_from_template
 

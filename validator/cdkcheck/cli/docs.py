@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from cdkcheck.reporters.rule_reference import rules_markdown
+from cdkcheck.cli.rule_reference import rules_markdown
 
 
 def main() -> None:

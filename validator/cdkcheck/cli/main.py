@@ -243,7 +243,7 @@ def _guarded(debug: bool, action) -> int:
 @app.command("rules")
 def rules_command() -> None:
     """List every rule (id, severity, name, summary) and how folded-in findings block."""
-    from cdkcheck.reporters.rule_reference import rules_text
+    from cdkcheck.cli.rule_reference import rules_text
 
     raise typer.Exit(_guarded(False, lambda: typer.echo(rules_text(), nl=False) or 0))
 
@@ -251,7 +251,7 @@ def rules_command() -> None:
 @app.command("explain")
 def explain_command(rule_id: str = typer.Argument(..., metavar="ID", help="A rule id, e.g. CDKC-V5.")) -> None:
     """Print one rule's rationale, fix, example and documentation link."""
-    from cdkcheck.reporters.rule_reference import explain_text
+    from cdkcheck.cli.rule_reference import explain_text
 
     raise typer.Exit(_guarded(False, lambda: typer.echo(explain_text(rule_id), nl=False) or 0))
 

@@ -1,0 +1,1 @@
+"""ElastiCache replication groups and clusters: encryption, Multi-AZ, node counts and types. `support` reads cluster settings."""

@@ -1,0 +1,1 @@
+"""Checks that ask the account (read-only facts): quotas, free subnet IPs, orderable options, service-linked roles, existing names, stack state, bootstrap, credentials, referenced secrets. `common` holds what they share."""
