@@ -3,6 +3,9 @@
 Analyzers report facts only: no finding they produce is `blocking`; the policy
 module decides that. Nothing heavy is imported here, so importing the package
 costs nothing when an analyzer is not run.
+
+May import: cdkcheck.model, cdkcheck.config, cdkcheck.errors, cdkcheck.serialize, cdkcheck.atomic,
+cdkcheck.template. Never the engine, rules, reporters or the CLI.
 """
 
 from __future__ import annotations

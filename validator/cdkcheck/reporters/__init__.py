@@ -1,4 +1,8 @@
-"""Reporters turn a RunResult into text; the engine never formats anything itself."""
+"""Reporters turn a RunResult into text; the engine never formats anything itself.
+
+May import: cdkcheck.model, cdkcheck.errors, cdkcheck.serialize and rule metadata (cdkcheck_rules, for
+help texts). Never the engine: a reporter renders a finished run and decides nothing.
+"""
 
 from __future__ import annotations
 
