@@ -7,10 +7,15 @@ cdkcheck.updates and this package (the toolkit and their family's helpers); test
 from __future__ import annotations
 
 from cdkcheck.ruleset import Rule
+from cdkcheck_rules.cloudfront import certificate_region as cloudfront_certificate_region
+from cdkcheck_rules.cloudfront import edge_functions as cloudfront_edge_functions
+from cdkcheck_rules.cloudfront import log_bucket_acl as cloudfront_log_bucket_acl
 from cdkcheck_rules.elasticache import encryption as elasticache_encryption
 from cdkcheck_rules.elasticache import multi_az as elasticache_multi_az
 from cdkcheck_rules.elasticache import node_count as elasticache_node_count
 from cdkcheck_rules.elasticache import node_type as elasticache_node_type
+from cdkcheck_rules.iam import policy_size as iam_policy_size
+from cdkcheck_rules.iam import principal_order as iam_principal_order
 from cdkcheck_rules.live import bootstrap_version as live_bootstrap_version
 from cdkcheck_rules.live import credentials as live_credentials
 from cdkcheck_rules.live import name_collisions as live_name_collisions
@@ -34,11 +39,15 @@ from cdkcheck_rules.rds import iops as rds_iops
 from cdkcheck_rules.rds import parameter_group_family as rds_parameter_group_family
 from cdkcheck_rules.rds import storage_range as rds_storage_range
 from cdkcheck_rules.rds import subnet_group_azs as rds_subnet_group_azs
+from cdkcheck_rules.route53 import duplicate_records as route53_duplicate_records
+from cdkcheck_rules.s3 import public_policy_blocked as s3_public_policy_blocked
 from cdkcheck_rules.stack import cross_environment_names
 from cdkcheck_rules.stack import deploy_duration
 from cdkcheck_rules.stack import template_limits as cfn_template_limits
+from cdkcheck_rules.update import cognito_schema as update_cognito_schema
 from cdkcheck_rules.update import data_loss as update_data_loss
 from cdkcheck_rules.update import engine_downgrade as update_engine_downgrade
+from cdkcheck_rules.update import gsi_changes as update_gsi_changes
 from cdkcheck_rules.update import logical_id_refactor as update_logical_id_refactor
 from cdkcheck_rules.update import named_replacement as update_named_replacement
 from cdkcheck_rules.update import protected_replacement as update_protected_replacement
@@ -87,6 +96,15 @@ ALL_RULES: tuple[Rule, ...] = (
     update_engine_downgrade.RULE,
     update_data_loss.RULE,
     update_logical_id_refactor.RULE,
+    update_gsi_changes.RULE,
+    update_cognito_schema.RULE,
+    cloudfront_certificate_region.RULE,
+    cloudfront_log_bucket_acl.RULE,
+    cloudfront_edge_functions.RULE,
+    iam_policy_size.RULE,
+    iam_principal_order.RULE,
+    route53_duplicate_records.RULE,
+    s3_public_policy_blocked.RULE,
 )
 
 # Rules over every environment of a run at once (cdkcheck.engine.cross_environment runs them).

@@ -22,7 +22,8 @@ META = RuleMeta(
     summary="The update replaces a resource whose name is set explicitly: CloudFormation refuses it.",
     severity=Severity.ERROR,
     resource_types=("AWS::RDS::DBInstance", "AWS::SecretsManager::Secret", "AWS::DynamoDB::Table",
-                    "AWS::OpenSearchService::Domain", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::IAM::Role"),
+                    "AWS::OpenSearchService::Domain", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::IAM::Role",
+                    "AWS::EC2::SecurityGroup"),
     rationale=(
         "A change to a property the CloudFormation registry schema marks create-only (or a changed resource "
         "type) replaces the resource: CloudFormation creates the new one, then deletes the old. When the "

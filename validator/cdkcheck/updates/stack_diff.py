@@ -544,15 +544,25 @@ def keeps_data(resource_type: str, raw: Mapping[str, Any], attribute: str) -> tu
     return keeps, shown
 
 
+# Create-only names that the schema's identifier and the Name/<Type>Name pattern miss. A replacement keeps such a
+# name and fails like any other custom-named one: a security group's GroupName (unique per VPC; its identifier is
+# the generated GroupId) when GroupDescription or VpcId changes (data-dot-all/dataall#1080).
+NAMES_BESIDE_IDENTIFIER: Mapping[str, str] = {"AWS::EC2::SecurityGroup": "GroupName"}
+
+
 def name_property(resource_type: str) -> str | None:
     """The property that gives the resource its physical name, from the registry schema.
 
     The single create-only primary identifier (TableName, DBInstanceIdentifier, BucketName), else a
-    create-only `Name` or `<Type>Name` (a Secret's Name, a queue's QueueName, a role's RoleName).
+    create-only `Name` or `<Type>Name` (a Secret's Name, a queue's QueueName, a role's RoleName), else
+    the type's entry in NAMES_BESIDE_IDENTIFIER.
     """
     schema = type_schema(resource_type)
     if schema is None:
         return None
+    beside = NAMES_BESIDE_IDENTIFIER.get(resource_type)
+    if beside is not None and beside in schema.create_only_top_level:
+        return beside
     named = schema.named_by()
     if named:
         return named

@@ -1,0 +1,75 @@
+"""Policy documents as IAM measures them, and the resources a resource waits for; shared by the IAM rules."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator, Mapping
+
+from cdkcheck.model import Resource
+from cdkcheck.template.intrinsics import ResourceRef, Unknown
+
+_WHITESPACE = re.compile(r"\s+")
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+
+
+def _known_only(value: Any) -> Any:
+    """The document with every value known only at deploy time left out (counted as an empty string)."""
+    if isinstance(value, dict):
+        return {k: _known_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known_only(v) for v in value]
+    if isinstance(value, (Unknown, ResourceRef)) or not isinstance(value, (str, int, float, bool, type(None))):
+        return ""
+    return value
+
+
+def minimum_size(document: Any) -> int:
+    """Characters IAM counts at the least: whitespace is not counted, deploy-time values count as empty.
+
+    Values resolved only at deploy time (ARNs of resources being created, imports) are longer than
+    nothing, so the real size is at least this: a document over a limit by this count is over it.
+    """
+    text = json.dumps(_known_only(document), separators=(",", ":"), ensure_ascii=False)
+    return len(_WHITESPACE.sub("", text))
+
+
+def references(value: Any) -> Iterator[str]:
+    """Logical ids a raw property value points at: Ref, Fn::GetAtt and ${X} / ${X.Attr} in Fn::Sub."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                yield inner
+            elif key == "Fn::GetAtt":
+                if isinstance(inner, list) and inner and isinstance(inner[0], str):
+                    yield inner[0]
+                elif isinstance(inner, str):
+                    yield inner.split(".", 1)[0]
+            elif key == "Fn::Sub":
+                text, variables = (inner[0], inner[1]) if isinstance(inner, list) and len(inner) == 2 else (inner, {})
+                local = set(variables) if isinstance(variables, dict) else set()
+                if isinstance(text, str):
+                    yield from (n for n in _SUB_REFERENCE.findall(text) if n not in local)
+                yield from references(variables)
+            else:
+                yield from references(inner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from references(item)
+
+
+def waits_for(resource: Resource, target: str, resources: Mapping[str, Resource]) -> bool:
+    """Whether CloudFormation creates `target` before `resource` (a DependsOn or reference chain leads to it)."""
+    seen: set[str] = set()
+    todo = [resource.logical_id]
+    while todo:
+        current = resources.get(todo.pop())
+        if current is None or current.logical_id in seen:
+            continue
+        seen.add(current.logical_id)
+        for dependency in (*current.depends_on, *references(current.properties)):
+            if dependency == target:
+                return True
+            if dependency in resources and dependency not in seen:
+                todo.append(dependency)
+    return False

@@ -1,0 +1,1 @@
+"""S3 buckets: bucket policies Block Public Access refuses."""
