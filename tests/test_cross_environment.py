@@ -186,6 +186,46 @@ def test_init_shows_app_env_when_it_finds_one_environment(tmp_path):
     assert list(load_config(app_dir).environments) == ["dev"]
 
 
+COURTCASE = REPO / "fixtures" / "apps" / "courtcase"
+SAME_PLACE = """
+[environments.staging]
+account = "111111111111"
+region = "us-east-1"
+context = { env = "staging" }
+stacks = ["CourtCase-Staging-*"]
+
+[environments.production]
+account = "111111111111"
+region = "us-east-1"
+context = { env = "staging" }
+stacks = ["CourtCase-Staging-*"]
+"""
+
+
+@pytest.mark.slow
+def test_courtcase_staging_and_production_in_one_account_overwrite_each_other(tmp_path):
+    """The seed app's history: both environments configured to one account and region deployed the same stacks.
+
+    Each deploy of one replaced the other's stacks; cdkcheck used to call that one deployment and say GO.
+    """
+    config = tmp_path / "cdkcheck.toml"
+    config.write_text(SAME_PLACE)
+    result, report = _run("staging", "production", "--app", str(COURTCASE), "--config", str(config))
+    assert result.exit_code == 1, result.output
+    environments = _by_name(report)
+    assert {n: e["verdict"] for n, e in environments.items()} == {"staging": "NO-GO", "production": "NO-GO"}
+    for name, environment in environments.items():
+        rules = {f["rule_id"] for f in _blocking(environment)}
+        assert rules == {"CDKC-X1"}, (name, _blocking(environment))
+        stacks = sorted(f["construct_path"] for f in _blocking(environment))
+        assert stacks == ["CourtCase-Staging-App", "CourtCase-Staging-Data", "CourtCase-Staging-Network"]
+    config.write_text(SAME_PLACE + 'alias_of = "staging"\n')
+    result, report = _run("staging", "production", "--app", str(COURTCASE), "--config", str(config))
+    assert {n: e["verdict"] for n, e in _by_name(report).items()} == {"staging": "GO", "production": "GO"}, \
+        result.output
+    assert result.exit_code == 0
+
+
 # ------------------------------------------------------------------ config: app_env
 
 
@@ -247,8 +287,9 @@ def _stack(name: str, resources: dict, *, account="111111111111", region="us-eas
                                                   sha256=hashlib.sha256(raw).hexdigest()))
 
 
-def _view(name, *stacks, account=None, region=None, companion=False) -> EnvironmentView:
-    return EnvironmentView(name=name, account=account, region=region, stacks=tuple(stacks), companion=companion)
+def _view(name, *stacks, account=None, region=None, companion=False, alias_of=None) -> EnvironmentView:
+    return EnvironmentView(name=name, account=account, region=region, stacks=tuple(stacks), companion=companion,
+                           alias_of=alias_of)
 
 
 def _violations(*views) -> list[CrossViolation]:
@@ -308,10 +349,45 @@ def test_unknown_account_is_not_guessed_but_bucket_names_still_compare():
     assert any("not compared" in n and "account or region is not known" in n for n in notes)
 
 
-def test_the_identical_stack_in_two_environments_is_one_deployment_not_a_collision():
+def test_the_identical_stack_in_two_environments_overwrites_itself_unless_one_is_an_alias():
     group = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/app"}}
     same = _stack("App", {"L": group})
-    assert _violations(_view("all", same), _view("staging", same)) == []
+    found = _violations(_view("staging", same), _view("production", same))
+    # One finding per environment, on the stack: its named log group is the shared stack's, not reported again.
+    assert [(v.environment, v.logical_id) for v in found] == [("staging", None), ("production", None)]
+    assert all("each environment's deploy overwrites the other's" in v.message for v in found)
+    assert _violations(_view("staging", same), _view("production", same, alias_of="staging")) == []
+    assert _violations(_view("staging", same, alias_of="production"), _view("production", same)) == []
+
+
+def test_an_alias_with_another_template_still_replaces_the_stack():
+    a = _stack("App", {"L": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/app"}}})
+    b = _stack("App", {"L": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/app-v2"}}})
+    found = _violations(_view("staging", a), _view("production", b, alias_of="staging"))
+    assert sorted(v.environment for v in found) == ["production", "staging"]
+    assert all("would replace the other's stack" in v.message for v in found)
+
+
+def test_alias_of_is_validated_strictly():
+    base = {"account": "111111111111", "region": "us-east-1"}
+    config = parse_config({"environments": {"staging": base, "production": {**base, "alias_of": "staging"}}},
+                          Path("cdkcheck.toml"))
+    assert config.environment("production").alias_of == "staging"
+    assert config.environment("staging").alias_of is None
+    cases = {
+        "names the environment itself": {"staging": {**base, "alias_of": "staging"}},
+        "not a configured environment": {"staging": base, "production": {**base, "alias_of": "stagign"}},
+        "is itself an alias": {"a": base, "b": {**base, "alias_of": "a"}, "c": {**base, "alias_of": "b"}},
+        "must be a str": {"staging": base, "production": {**base, "alias_of": ["staging"]}},
+    }
+    for expected, environments in cases.items():
+        with pytest.raises(ConfigError) as error:
+            parse_config({"environments": environments}, Path("cdkcheck.toml"))
+        assert expected in str(error.value) and "cdkcheck.toml" in str(error.value), error.value
+    with pytest.raises(ConfigError) as typo:
+        parse_config({"environments": {"staging": base, "production": {**base, "alias_of": "stagign"}}},
+                     Path("cdkcheck.toml"))
+    assert "staging" in (typo.value.hint or "")
 
 
 def test_a_false_condition_is_never_created():

@@ -40,6 +40,8 @@ ENVIRONMENT_KEYS: dict[str, tuple[type, ...]] = {
     "max_snapshot_age_hours": (int, float),  # refuse --facts snapshots older than this
     "aws_connect_timeout": (int, float),
     "aws_read_timeout": (int, float),
+    # another environment this one deliberately deploys the same stacks as (same account, region, stack names)
+    "alias_of": (str,),
 }
 RULE_SETTING_KEYS = ("enabled", "severity", "options")
 TOP_LEVEL_KEYS = ("environments", "defaults", "suppressions", "synth_timeout", "cache_dir")
@@ -99,6 +101,7 @@ class EnvironmentConfig:
     max_snapshot_age_hours: float | None = None
     aws_connect_timeout: float | None = None  # None: cdkcheck.facts.live.session's default
     aws_read_timeout: float | None = None
+    alias_of: str | None = None  # the environment whose stacks this one deploys on purpose (CDKC-X1 opt-out)
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None) -> Config:
         _expect_table(table, where, f"environments.{name}")
         merged = {**defaults, **table}
         environments[name] = _parse_environment(name, merged, where, timeout)
+    _check_aliases(environments, where)
     suppressions = tuple(_parse_suppression(i, s, where) for i, s in enumerate(raw.get("suppressions", [])))
     cache_dir = raw.get("cache_dir")
     return Config(
@@ -235,7 +239,28 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         max_snapshot_age_hours=_float_or_none(table.get("max_snapshot_age_hours")),
         aws_connect_timeout=_float_or_none(table.get("aws_connect_timeout")),
         aws_read_timeout=_float_or_none(table.get("aws_read_timeout")),
+        alias_of=table.get("alias_of"),
     )
+
+
+def _check_aliases(environments: Mapping[str, EnvironmentConfig], where: str) -> None:
+    """alias_of must name another configured environment, which is not itself an alias."""
+    for name, environment in environments.items():
+        target = environment.alias_of
+        if target is None:
+            continue
+        key = f"environments.{name}.alias_of"
+        if target == name:
+            raise ConfigError(f"'{key}' names the environment itself", file=where,
+                              hint="name the environment whose stacks this one deploys on purpose, or delete the line")
+        if target not in environments:
+            known = ", ".join(sorted(n for n in environments if n != name))
+            raise ConfigError(f"'{key}' names '{target}', which is not a configured environment", file=where,
+                              hint=did_you_mean(target, environments) or f"configured environments: {known}")
+        if environments[target].alias_of is not None:
+            raise ConfigError(f"'{key}' names '{target}', which is itself an alias of "
+                              f"'{environments[target].alias_of}'", file=where,
+                              hint=f"name '{environments[target].alias_of}' instead")
 
 
 def _app_env(table: Mapping[str, Any], where: str, key: str) -> dict[str, str]:

@@ -104,6 +104,7 @@ class EnvironmentView:
     region: str | None
     stacks: tuple[Stack, ...]
     companion: bool = False  # configured but not selected: compared against, never reported on
+    alias_of: str | None = None  # the environment whose stacks this one deploys on purpose (config alias_of)
 
 
 @dataclass(frozen=True)

@@ -49,14 +49,18 @@ META = RuleMeta(
         "a synth with them, and the ones the config places in the same account and region as a selected "
         "environment (synthesized for that, from the cache when nothing changed); others are named in the "
         "check's outcome. Names known only at deploy time (tokens, parameters, imports) are not compared. Two "
-        "environments that deploy the identical template as the same stack are the same deployment, not a "
-        "collision."
+        "differently named environments that resolve to the same stack in one account and region block even "
+        "when their templates are identical: each deploy of one overwrites the other's stack (a staging and a "
+        "production configured to the same account). An environment that deploys another's stacks on purpose "
+        "says so with alias_of = \"<environment>\" in its cdkcheck.toml table; the two then pass while their "
+        "templates are identical."
     ),
     docs_url="https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html",
     fix=(
         "Make the name differ per environment (put the environment in stack_name and in explicit resource "
         "names, from context or app_env), drop the explicit name so CloudFormation generates a unique one, or "
-        "deploy the environments to different accounts or regions."
+        "deploy the environments to different accounts or regions; when one environment is meant to deploy "
+        "the other's stacks, set alias_of = \"<that environment>\" in its [environments.<name>] table."
     ),
     example="Stack(app, 'Ledger-Production', stack_name='Ledger') beside Stack(app, 'Ledger-Staging', "
             "stack_name='Ledger') in account 111111111111, or Secret(secret_name='ledger/db') in both; "
@@ -164,12 +168,21 @@ def _root(stack: Stack, by_name: dict[str, Stack]) -> Stack | None:
 
 
 def _same_deployment(mine: _Named, theirs: _Named) -> bool:
-    """Both environments describe one deployed stack: a resource in it is the stack's, not a second create."""
+    """Both environments describe one deployed stack on purpose, or the name is a resource of one shared stack.
+
+    The shared stack itself is the collision (reported on the stack name): its resources are not reported again.
+    Only an environment declared an alias of the other (alias_of) may share a stack, and only with the identical
+    template.
+    """
     if mine.owner is None or mine.owner != theirs.owner:
         return False
-    if mine.resource is None:  # the same stack name: harmless only when both deploy the identical template
-        return mine.stack.template.sha256 == theirs.stack.template.sha256
+    if mine.resource is None:
+        return _aliases(mine.view, theirs.view) and mine.stack.template.sha256 == theirs.stack.template.sha256
     return True
+
+
+def _aliases(a: EnvironmentView, b: EnvironmentView) -> bool:
+    return a.alias_of == b.name or b.alias_of == a.name
 
 
 def _violation(mine: _Named, theirs: _Named) -> CrossViolation:
@@ -177,9 +190,13 @@ def _violation(mine: _Named, theirs: _Named) -> CrossViolation:
     other_path = _path(theirs)
     other = f"'{theirs.view.name}'" + (" (configured, not checked in this run)" if theirs.view.companion else "")
     if mine.resource is None:
+        same = mine.stack.template.sha256 == theirs.stack.template.sha256
         message = (f"stack name '{mine.name}' is also deployed by environment {other} "
-                   f"({theirs.stack.display_name}) {where}: one environment's deploy would replace the "
-                   "other's stack")
+                   f"({theirs.stack.display_name}) {where}: "
+                   + ("both deploy the identical template to one stack, so each environment's deploy overwrites "
+                      "the other's (set alias_of if one is meant to deploy the other's stacks)" if same and not
+                      _aliases(mine.view, theirs.view) else
+                      "one environment's deploy would replace the other's stack"))
     else:
         message = (f"{mine.type} {mine.prop} '{mine.name}' is also created by environment {other} "
                    f"at {other_path} {where}: the second create fails with 'already exists'")

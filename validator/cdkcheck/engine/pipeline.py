@@ -257,6 +257,7 @@ def _cross_environment(prepared: Sequence[_Prepared], selected: Sequence[Environ
             region=environment.region or _common(s.region for s in stacks),
             stacks=stacks,
             companion=p.companion,
+            alias_of=environment.alias_of,
         ))
     skipped = cross_environment.not_compared(config, selected, (p.environment.name for p in prepared)) \
         if cross_environment.wanted(rules, selected) else []
