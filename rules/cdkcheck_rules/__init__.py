@@ -7,9 +7,11 @@ cdkcheck.updates and this package (the toolkit and their family's helpers); test
 from __future__ import annotations
 
 from cdkcheck.ruleset import Rule
+from cdkcheck_rules.apigateway import deployment_methods as apigateway_deployment_methods
 from cdkcheck_rules.cloudfront import certificate_region as cloudfront_certificate_region
 from cdkcheck_rules.cloudfront import edge_functions as cloudfront_edge_functions
 from cdkcheck_rules.cloudfront import log_bucket_acl as cloudfront_log_bucket_acl
+from cdkcheck_rules.ecs import target_type as ecs_target_type
 from cdkcheck_rules.elasticache import encryption as elasticache_encryption
 from cdkcheck_rules.elasticache import multi_az as elasticache_multi_az
 from cdkcheck_rules.elasticache import node_count as elasticache_node_count
@@ -105,6 +107,8 @@ ALL_RULES: tuple[Rule, ...] = (
     iam_principal_order.RULE,
     route53_duplicate_records.RULE,
     s3_public_policy_blocked.RULE,
+    ecs_target_type.RULE,
+    apigateway_deployment_methods.RULE,
 )
 
 # Rules over every environment of a run at once (cdkcheck.engine.cross_environment runs them).

@@ -1,0 +1,1 @@
+"""API Gateway REST APIs: deployments created before the API has a method."""
