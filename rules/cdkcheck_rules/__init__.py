@@ -30,6 +30,10 @@ from cdkcheck_rules.opensearch import instance_features as opensearch_instance_f
 from cdkcheck_rules.opensearch import master_count as opensearch_master_count
 from cdkcheck_rules.opensearch import standby_prerequisites as opensearch_standby_prerequisites
 from cdkcheck_rules.opensearch import zone_subnets as opensearch_zone_subnets
+from cdkcheck_rules.permissions import deploy_role as permissions_deploy_role
+from cdkcheck_rules.permissions import ecs_execution_secrets as permissions_ecs_execution_secrets
+from cdkcheck_rules.permissions import lambda_vpc_eni as permissions_lambda_vpc_eni
+from cdkcheck_rules.permissions import log_group_key_policy as permissions_log_group_key_policy
 from cdkcheck_rules.rds import iops as rds_iops
 from cdkcheck_rules.rds import parameter_group_family as rds_parameter_group_family
 from cdkcheck_rules.rds import storage_range as rds_storage_range
@@ -87,6 +91,10 @@ ALL_RULES: tuple[Rule, ...] = (
     update_engine_downgrade.RULE,
     update_data_loss.RULE,
     update_logical_id_refactor.RULE,
+    permissions_deploy_role.RULE,
+    permissions_lambda_vpc_eni.RULE,
+    permissions_log_group_key_policy.RULE,
+    permissions_ecs_execution_secrets.RULE,
 )
 
 # Rules over every environment of a run at once (cdkcheck.engine.cross_environment runs them).
