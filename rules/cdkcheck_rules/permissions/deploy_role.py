@@ -48,9 +48,10 @@ META = RuleMeta(
         "resource that hands the service a role, or a handler of which nothing is allowed block; other denied "
         "handler actions are warnings. IAM's policy simulator decides (identity policies, permissions boundary, "
         "SCPs of the organization), with aws:RequestedRegion set and every action simulated on resource '*'. "
-        "What it cannot see is UNKNOWN, never a pass: conditions on context keys only known at deploy time, "
-        "a role in another account, a session policy. Resource control policies are not simulated, and a policy "
-        "that grants an action only on named resource ARNs is simulated on '*' and reported as denied."
+        "What it cannot decide is UNKNOWN, never a pass: conditions on context keys only known at deploy time, "
+        "a role in another account, a deploying principal it cannot evaluate (the root user, a federated user). "
+        "Not simulated: session policies, resource control policies; and a policy that grants an action only on "
+        "named resource ARNs is simulated on '*' and reported as denied."
     ),
     docs_url="https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html",
     fix="Grant the execution role the action (cdk bootstrap --cloudformation-execution-policies with a policy "
