@@ -187,3 +187,48 @@ def test_cdkc_p1_condition_on_an_unknown_context_key_is_unknown(aws):
     run, _ = _run(_account(aws, exec_policy=conditional))
     assert not [f for f in run.findings if f.severity.value == "error"], run.messages()
     assert run.unknown and "aws:PrincipalTag/team" in run.unknown[0].reason
+
+
+def test_cdkc_p1_a_type_cfn_lint_does_not_know_is_read_from_the_registry(aws, tmp_path):
+    """A third-party type's handler permissions come from cloudformation:DescribeType (stubbed: moto lacks it)."""
+    template = tmp_path / "Widgets.template.json"
+    template.write_text(json.dumps({"Resources": {"Widget": {"Type": "Acme::Widgets::Widget",
+                                                             "Properties": {"Name": "w"}}}}))
+    schema = {"typeName": "Acme::Widgets::Widget", "handlers": {
+        "create": {"permissions": ["acme:CreateWidget", "acme:TagResource"]},
+        "delete": {"permissions": ["acme:DeleteWidget"]}}}
+    account = _account(aws, exec_policy=_policy("acme:TagResource"))
+    stack = stack_from(template, ACCOUNT, "us-east-1", name="Widgets",
+                       deploy_role_arn=f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/{DEPLOY}",
+                       cfn_execution_role_arn=f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/{EXEC}")
+    simulator = PolicySimulator(account.client("iam"), ACCOUNT)
+    stubs = [{"service": "cloudformation", "call": "describe_type",
+              "params": {"TypeName": "Acme::Widgets::Widget"},
+              "response": {"TypeName": "Acme::Widgets::Widget", "Schema": json.dumps(schema)}}]
+    run = run_live([deploy_role.RULE], [stack], account, stubs=stubs, attach=simulator.attach)
+    errors = [f for f in run.findings if f.severity.value == "error"]
+    assert [f.logical_id for f in errors] == ["Widget"], run.messages()
+    assert "acme:CreateWidget" in errors[0].message
+    assert errors[0].evidence["actions_from"] == "registry schema (cloudformation:DescribeType)"
+
+
+def test_cdkc_p1_an_update_needs_the_update_handler_and_a_removal_the_delete_handler(aws, tmp_path):
+    """A deployed stack (created in moto): changed resources are simulated with update, removed ones with delete."""
+    account = _account(aws, exec_policy=_policy("sqs:*", "sns:CreateTopic", "sns:TagResource",
+                                                "sns:GetTopicAttributes", "sns:ListTagsForResource"))
+    deployed = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 1}},
+                              "Topic": {"Type": "AWS::SNS::Topic"}}}
+    account.client("cloudformation").create_stack(StackName="Messaging", TemplateBody=json.dumps(deployed))
+    changed = tmp_path / "Messaging.template.json"
+    changed.write_text(json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue",
+                                                           "Properties": {"DelaySeconds": 5}}}}))
+    stack = stack_from(changed, ACCOUNT, "us-east-1", name="Messaging",
+                       deploy_role_arn=f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/{DEPLOY}",
+                       cfn_execution_role_arn=f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/{EXEC}")
+    simulator = PolicySimulator(account.client("iam"), ACCOUNT)
+    run = run_live([deploy_role.RULE], [stack], account, attach=simulator.attach)
+    asked = {a for r in simulator.requests for a in r["ActionNames"]}
+    assert "sqs:SetQueueAttributes" in asked and "sqs:CreateQueue" not in asked  # update, not create
+    assert "sns:DeleteTopic" in asked  # the removed topic
+    errors = [f for f in run.findings if f.severity.value == "error"]
+    assert [f.logical_id for f in errors] == ["Topic"] and "sns:DeleteTopic" in errors[0].message, run.messages()
