@@ -67,7 +67,8 @@ def _logs(ctx: RuleContext, stack: Stack, resource: Resource) -> str | None:
     """What logging the stage turns on, or None."""
     if resource.type == "AWS::ApiGateway::Deployment":
         holder = literal(ctx, stack, resource, "StageDescription")
-        settings = [holder, *(holder.get("MethodSettings") or [])] if isinstance(holder, Mapping) else []
+        methods = holder.get("MethodSettings") if isinstance(holder, Mapping) else None
+        settings = [holder, *(methods if isinstance(methods, list) else [])] if isinstance(holder, Mapping) else []
         access = holder.get("AccessLogSetting") if isinstance(holder, Mapping) else None
     elif resource.type == "AWS::ApiGatewayV2::Stage":
         routes = literal(ctx, stack, resource, "RouteSettings")

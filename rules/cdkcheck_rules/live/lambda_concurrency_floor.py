@@ -93,7 +93,7 @@ def _deployed_reservations(ctx: RuleContext, stack) -> dict[str, float]:
     except (ValueError, AttributeError):
         return {}
     found = {}
-    for logical_id, resource in resources.items():
+    for logical_id, resource in (resources.items() if isinstance(resources, Mapping) else ()):
         if isinstance(resource, Mapping) and resource.get("Type") == "AWS::Lambda::Function":
             number = as_number((resource.get("Properties") or {}).get("ReservedConcurrentExecutions"))
             if number is not None:

@@ -97,7 +97,8 @@ def _references(task: Resource) -> Iterator[tuple[str, Any]]:
     for index, container in enumerate(containers if isinstance(containers, list) else []):
         if not isinstance(container, Mapping):
             continue
-        for number, secret in enumerate(container.get("Secrets") or []):
+        secrets = container.get("Secrets")
+        for number, secret in enumerate(secrets if isinstance(secrets, list) else []):
             if isinstance(secret, Mapping) and secret.get("ValueFrom"):
                 yield f"ContainerDefinitions[{index}].Secrets[{number}].ValueFrom", secret["ValueFrom"]
         credentials = container.get("RepositoryCredentials")

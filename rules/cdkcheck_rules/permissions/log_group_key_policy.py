@@ -93,7 +93,8 @@ def _allowed(policy: Any, principal: str) -> tuple[set[str], list[str]]:
         if not isinstance(statement, Mapping) or not _names(statement.get("Principal"), principal):
             continue
         actions = statement.get("Action")
-        actions = [actions] if isinstance(actions, str) else [a for a in actions or [] if isinstance(a, str)]
+        actions = [actions] if isinstance(actions, str) else \
+            [a for a in actions if isinstance(a, str)] if isinstance(actions, list) else []
         covered = {n for n in NEEDED if any(fnmatch.fnmatchcase(n.lower(), a.lower()) for a in actions)}
         if statement.get("Effect", "Allow") == "Deny":
             if not statement.get("Condition"):

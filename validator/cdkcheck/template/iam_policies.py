@@ -118,6 +118,10 @@ def principals_of(document: Any, template: Template, env: ResolutionEnv) -> Iter
                 yield str(kind), value, raw
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -143,12 +147,13 @@ def reference_in(raw: Any, template: Template) -> ResourceRef | None:
             return ResourceRef(arg, None, template)
         if key == "Fn::GetAtt":
             parts = arg.split(".", 1) if isinstance(arg, str) else arg
-            if isinstance(parts, list) and parts and parts[0] in template.resources:
-                return ResourceRef(parts[0], parts[1] if len(parts) > 1 else None, template)
+            if isinstance(parts, list) and parts and isinstance(parts[0], str) and parts[0] in template.resources:
+                return ResourceRef(parts[0], parts[1] if len(parts) > 1 and isinstance(parts[1], str) else None,
+                                   template)
         if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
             refs = [r for r in (reference_in(p, template) for p in arg[1]) if r is not None]
             if len(refs) == 1 and all(isinstance(p, str) or reference_in(p, template) is not None
-                                      or (isinstance(p, Mapping) and p.get("Ref", "").startswith("AWS::"))
+                                      or (isinstance(p, Mapping) and str(p.get("Ref", "")).startswith("AWS::"))
                                       for p in arg[1]):
                 return refs[0]
     return None
@@ -162,12 +167,12 @@ def role_policies(role: Resource, template: Template, env: ResolutionEnv) -> Rol
     statements: list[PolicyStatement] = []
     unknown: list[str] = []
     props = role.properties if isinstance(role.properties, Mapping) else {}
-    for policy in props.get("Policies") or []:
+    for policy in _list(props.get("Policies")):
         if isinstance(policy, Mapping):
             name = policy.get("PolicyName")
             statements.extend(statements_of(policy.get("PolicyDocument"), template, env,
                                             f"inline policy {name} of {role.logical_id}"))
-    for arn in props.get("ManagedPolicyArns") or []:
+    for arn in _list(props.get("ManagedPolicyArns")):
         statements.extend(_managed(arn, template, env, unknown))
     for resource in template.resources.values():
         rprops = resource.properties if isinstance(resource.properties, Mapping) else {}
@@ -216,7 +221,7 @@ def managed_policies_by_ref(role: Resource, template: Template) -> list[Resource
     """Customer managed policies of the template that the role lists in ManagedPolicyArns."""
     props = role.properties if isinstance(role.properties, Mapping) else {}
     found = []
-    for arn in props.get("ManagedPolicyArns") or []:
+    for arn in _list(props.get("ManagedPolicyArns")):
         ref = reference_in(arn, template)
         if ref is not None and ref.resource is not None and ref.resource.type == "AWS::IAM::ManagedPolicy":
             found.append(ref.resource)
