@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "live"))
 
-from moto_account import MotoServer, SeededAccount  # noqa: E402
+from moto_account import MotoServer, SeededAccount, answer_simulations, bootstrap_roles  # noqa: E402
 
 from cdkcheck.app.assembly import load_assembly  # noqa: E402
 from cdkcheck.config import EnvironmentConfig, RuleSetting  # noqa: E402
@@ -94,29 +94,6 @@ def with_copies(stacks: tuple[Stack, ...], copies: int) -> tuple[Stack, ...]:
     return tuple(result)
 
 
-def _allow_everything(facts) -> None:
-    """Answer SimulatePrincipalPolicy (absent from moto) on cdkcheck's IAM client: every action allowed."""
-    from botocore.awsrequest import AWSResponse
-
-    client = facts.client("iam")
-
-    def keep(params, context, model=None, **_):
-        if model is not None and model.name == "SimulatePrincipalPolicy":
-            context["bench_params"] = dict(params)
-
-    def answer(context, model=None, **_):
-        if model is None or model.name != "SimulatePrincipalPolicy":
-            return None
-        params = context["bench_params"]
-        results = [{"EvalActionName": a, "EvalResourceName": r, "EvalDecision": "allowed"}
-                   for a in params["ActionNames"] for r in params.get("ResourceArns") or ["*"]]
-        return AWSResponse(None, 200, {}, None), {"EvaluationResults": results, "IsTruncated": False}
-
-    # On the generic events, after the counting hook: a handler of the specific event would run before it.
-    client.meta.events.register("before-parameter-build", keep, unique_id="bench-keep")
-    client.meta.events.register("before-call", answer, unique_id="bench-simulate")
-
-
 def count_calls(stacks: tuple[Stack, ...]) -> tuple[Counter, float, int]:
     sent: Counter = Counter()
     original = live_session.new_session
@@ -132,7 +109,7 @@ def count_calls(stacks: tuple[Stack, ...]) -> tuple[Counter, float, int]:
     try:
         started = time.monotonic()
         facts = open_account(EnvironmentConfig(name="production"), "us-east-1", use_rerun_cache=False)
-        _allow_everything(facts)
+        answer_simulations(facts)  # every action allowed, as the default bootstrap's AdministratorAccess
         rules = [r for r in ALL_RULES if r.meta.needs_live]
         context = RuleContext(environment=EnvironmentInfo(name="production", account=ACCOUNT, region="us-east-1"),
                               stacks=stacks, facts=facts)
@@ -164,9 +141,7 @@ def main() -> int:
             {"service": "ec2", "call": "allocate_address", "params": {"Domain": "vpc"}, "repeat": 3},
             {"service": "ssm", "call": "put_parameter",
              "params": {"Name": "/cdk-bootstrap/hnb659fds/version", "Value": "21", "Type": "String"}},
-            *({"service": "iam", "call": "create_role", "params": {"RoleName": name, "AssumeRolePolicyDocument": "{}"}}
-              for name in ("seed", f"cdk-hnb659fds-deploy-role-{ACCOUNT}-us-east-1",
-                           f"cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-us-east-1"))]})
+            *bootstrap_roles(ACCOUNT)]})
         if args.with_named_fixtures:
             import json
 

@@ -118,19 +118,26 @@ def _group(ctx: RuleContext, group: _Group, account: str, region: str | None, ro
     if isinstance(roles, FactUnavailable):
         yield Undetermined(first, None, roles.reason)
         return
-    for arn, what in ((group.deploy_role, "deploy role"), (group.exec_role, "CloudFormation execution role")):
-        parsed = parse_arn(arn)
-        if parsed is not None and parsed.name not in roles:
-            yield Violation(stack=first, logical_id=None,
-                            message=f"the CDK {what} {arn} does not exist in account {account}: the deploy fails "
-                                    "before CloudFormation starts",
-                            evidence={"role": arn, "source": "iam.list_roles"},
-                            fix="Run cdk bootstrap for this account and region (with the same qualifier).")
-            return
+    exec_arn = parse_arn(group.exec_role)
+    if exec_arn is not None and exec_arn.name not in roles:
+        yield Violation(stack=first, logical_id=None,
+                        message=f"the CDK CloudFormation execution role {group.exec_role} does not exist in account "
+                                f"{account}: CloudFormation cannot assume it and refuses the deploy",
+                        evidence={"role": group.exec_role, "source": "iam.list_roles"},
+                        fix="Run cdk bootstrap for this account and region (with the same qualifier).")
+        return
+    deploy_arn = parse_arn(group.deploy_role)
+    deploy_exists = deploy_arn is None or deploy_arn.name in roles
+    if not deploy_exists:
+        yield Violation(stack=first, logical_id=None, severity=Severity.WARNING,
+                        message=f"the CDK deploy role {group.deploy_role} does not exist in account {account}: the "
+                                "CDK CLI deploys with the credentials themselves",
+                        evidence={"role": group.deploy_role, "source": "iam.list_roles"},
+                        fix="Run cdk bootstrap for this account and region (with the same qualifier).")
 
     # Who submits the stack: the deploy role when the deploying principal may assume it.
     submitter = deployer
-    if group.deploy_role:
+    if group.deploy_role and deploy_exists:
         if deployer is None:
             yield Undetermined(first, None, f"whether the deploying principal may assume {group.deploy_role}: "
                                             f"{deployer_reason}", required=False)
