@@ -25,10 +25,12 @@ META = RuleMeta(
     rationale=(
         "API Gateway writes execution and access logs with the CloudWatch Logs role of the account's API Gateway "
         "settings (one per account and region). A stage with a LoggingLevel, DataTraceEnabled or an "
-        "AccessLogSetting fails to create without it: 'CloudWatch Logs role ARN must be set in account settings "
-        "to enable logging' (awslabs/sbt-aws#19, aws-samples/amazon-bedrock-knowledgebase-slackbot#6; HTTP and WebSocket stages likewise, seasketch/geoprocessing#375). CDK sets the role with an AWS::ApiGateway::Account resource "
-        "only when cloudWatchRole is true, which the @aws-cdk/aws-apigateway:disableCloudWatchRole feature flag "
-        "turns off for new projects. Read with apigateway:GetAccount."
+        "AccessLogSetting fails to create without it: 'CloudWatch Logs role ARN must be set in account settings to "
+        "enable logging' (awslabs/sbt-aws#19, aws-samples/amazon-bedrock-knowledgebase-slackbot#6; HTTP and "
+        "WebSocket stages likewise, seasketch/geoprocessing#375). CDK sets the role with an "
+        "AWS::ApiGateway::Account resource only when cloudWatchRole is true, which the "
+        "@aws-cdk/aws-apigateway:disableCloudWatchRole feature flag turns off for new projects. Read with "
+        "apigateway:GetAccount."
     ),
     docs_url=DOCS,
     fix="Set the role once per account and region (RestApi(cloud_watch_role=True) in one stack, or an "

@@ -25,9 +25,9 @@ META = RuleMeta(
     severity=Severity.ERROR,
     resource_types=("AWS::CloudFormation::Stack",),
     rationale=(
-        "'You can't delete a stack if another stack references one of its outputs' and 'you can't modify or "
-        "remove an output value that is referenced by another stack': the update fails with 'Export X cannot be "
-        "deleted as it is in use by Y' and rolls back: the 'deadly embrace' CDK's cross-stack references run into when a "
+        "'You can't delete a stack if another stack references one of its outputs' and 'you can't modify or remove "
+        "an output value that is referenced by another stack': the update fails with 'Export X cannot be deleted "
+        "as it is in use by Y' and rolls back: the 'deadly embrace' CDK's cross-stack references run into when a "
         "consumer stops using a producer's value. The deployed stack's exports come from "
         "cloudformation:ListExports, their importers from cloudformation:ListImports. A stack of the same "
         "selection whose new template no longer imports the export is not counted: cdk deploy updates it first "

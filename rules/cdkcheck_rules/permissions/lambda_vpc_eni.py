@@ -27,13 +27,14 @@ META = RuleMeta(
     severity=Severity.ERROR,
     resource_types=("AWS::Lambda::Function",),
     rationale=(
-        "Lambda creates the function's network interfaces with its execution role and checks the permissions "
-        "when the function is created: 'The provided execution role does not have permissions to call "
-        "CreateNetworkInterface on EC2' fails the create (aws/aws-cdk#23589). CDK adds AWSLambdaVPCAccessExecutionRole only to the "
-        "role it creates for a function; a role passed with role= keeps only the policies the app attaches. "
-        "The role's inline policies, the AWS::IAM::Policy and ManagedPolicy resources attached to it and the AWS "
-        "managed policies it names (their published documents) are read from the template; another managed "
-        "policy, a condition or a permissions boundary makes the check UNKNOWN."
+        "Lambda creates the function's network interfaces with its execution role and checks the permissions when "
+        "the function is created: 'The provided execution role does not have permissions to call "
+        "CreateNetworkInterface on EC2' fails the create (aws/aws-cdk#23589). CDK adds "
+        "AWSLambdaVPCAccessExecutionRole only to the role it creates for a function; a role passed with role= "
+        "keeps only the policies the app attaches. The role's inline policies, the AWS::IAM::Policy and "
+        "ManagedPolicy resources attached to it and the AWS managed policies it names (their published documents) "
+        "are read from the template; another managed policy, a condition or a permissions boundary makes the check "
+        "UNKNOWN."
     ),
     docs_url=DOCS,
     fix="Attach the AWS managed policy service-role/AWSLambdaVPCAccessExecutionRole to the role (CDK: "
