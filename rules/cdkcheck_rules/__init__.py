@@ -18,8 +18,12 @@ from cdkcheck_rules.elasticache import node_count as elasticache_node_count
 from cdkcheck_rules.elasticache import node_type as elasticache_node_type
 from cdkcheck_rules.iam import policy_size as iam_policy_size
 from cdkcheck_rules.iam import principal_order as iam_principal_order
+from cdkcheck_rules.live import apigateway_cloudwatch_role as live_apigateway_cloudwatch_role
 from cdkcheck_rules.live import bootstrap_version as live_bootstrap_version
+from cdkcheck_rules.live import cloudfront_aliases as live_cloudfront_aliases
 from cdkcheck_rules.live import credentials as live_credentials
+from cdkcheck_rules.live import export_in_use as live_export_in_use
+from cdkcheck_rules.live import lambda_concurrency_floor as live_lambda_concurrency_floor
 from cdkcheck_rules.live import name_collisions as live_name_collisions
 from cdkcheck_rules.live import opensearch_instances as live_opensearch_instances
 from cdkcheck_rules.live import quotas as live_quotas
@@ -37,6 +41,11 @@ from cdkcheck_rules.opensearch import instance_features as opensearch_instance_f
 from cdkcheck_rules.opensearch import master_count as opensearch_master_count
 from cdkcheck_rules.opensearch import standby_prerequisites as opensearch_standby_prerequisites
 from cdkcheck_rules.opensearch import zone_subnets as opensearch_zone_subnets
+from cdkcheck_rules.permissions import deploy_role as permissions_deploy_role
+from cdkcheck_rules.permissions import ecs_execution_secrets as permissions_ecs_execution_secrets
+from cdkcheck_rules.permissions import lambda_vpc_eni as permissions_lambda_vpc_eni
+from cdkcheck_rules.permissions import log_group_key_policy as permissions_log_group_key_policy
+from cdkcheck_rules.permissions import policy_principals as permissions_policy_principals
 from cdkcheck_rules.rds import iops as rds_iops
 from cdkcheck_rules.rds import parameter_group_family as rds_parameter_group_family
 from cdkcheck_rules.rds import storage_range as rds_storage_range
@@ -109,6 +118,15 @@ ALL_RULES: tuple[Rule, ...] = (
     s3_public_policy_blocked.RULE,
     ecs_target_type.RULE,
     apigateway_deployment_methods.RULE,
+    permissions_deploy_role.RULE,
+    permissions_lambda_vpc_eni.RULE,
+    permissions_log_group_key_policy.RULE,
+    permissions_ecs_execution_secrets.RULE,
+    permissions_policy_principals.RULE,
+    live_cloudfront_aliases.RULE,
+    live_apigateway_cloudwatch_role.RULE,
+    live_export_in_use.RULE,
+    live_lambda_concurrency_floor.RULE,
 )
 
 # Rules over every environment of a run at once (cdkcheck.engine.cross_environment runs them).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from moto_account import SeededAccount, apply_stubs
 
@@ -54,10 +54,14 @@ def stack_from(path: Path, account: str, region: str, name: str | None = None,
 
 def run_live(rules: Sequence[Rule], stacks: Sequence[Stack], account: SeededAccount, *,
              stubs: Sequence[Mapping[str, Any]] = (), environment_account: str | None = None,
-             options: Mapping[str, Any] | None = None, region: str = "us-east-1") -> LiveRun:
+             options: Mapping[str, Any] | None = None, region: str = "us-east-1",
+             attach: Callable[[Any], None] | None = None) -> LiveRun:
+    """`attach(facts)`: a test's own stand-in for a call moto does not serve, on cdkcheck's clients."""
     environment = EnvironmentConfig(name="live-test", account=environment_account, region=region)
     facts = open_account(environment, region)
     apply_stubs(facts, list(stubs))
+    if attach is not None:
+        attach(facts)
     context = RuleContext(
         environment=EnvironmentInfo(name="live-test", account=environment_account or account.account, region=region),
         stacks=tuple(stacks), facts=facts)

@@ -219,3 +219,41 @@ def apply_stubs(facts, stubs: list[Mapping[str, Any]]) -> list[PartialStubber]:
         else:
             stubbers[service].stub(entry["call"], entry["response"], entry.get("params"))
     return list(stubbers.values())
+
+
+def answer_simulations(facts, decide=lambda principal, action, resource: "allowed") -> None:
+    """Answer iam:SimulatePrincipalPolicy (moto lacks it) on a BotoAccountFacts' IAM client.
+
+    `decide(principal ARN, action, resource)` gives each EvalDecision. Registered on the generic
+    events, after any hook registered first (a call counter still sees the call); the answer is
+    validated against IAM's service model like a Stubber response.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    client = facts.client("iam")
+    validator = Stubber(client)
+
+    def keep(params, context, model=None, **_):
+        if model is not None and model.name == "SimulatePrincipalPolicy":
+            context["simulate_params"] = dict(params)
+
+    def answer(context, model=None, **_):
+        if model is None or model.name != "SimulatePrincipalPolicy":
+            return None
+        params = context["simulate_params"]
+        results = [{"EvalActionName": a, "EvalResourceName": r,
+                    "EvalDecision": decide(params["PolicySourceArn"], a, r)}
+                   for a in params["ActionNames"] for r in params.get("ResourceArns") or ["*"]]
+        response = {"EvaluationResults": results, "IsTruncated": False}
+        validator._validate_operation_response("SimulatePrincipalPolicy", response)
+        return AWSResponse(None, 200, {}, None), response
+
+    client.meta.events.register("before-parameter-build", keep, unique_id="moto-account-simulate-params")
+    client.meta.events.register("before-call", answer, unique_id="moto-account-simulate")
+
+
+def bootstrap_roles(account: str, region: str = REGION, caller: str = "seed") -> list[dict]:
+    """Seed steps for the CDK bootstrap's deploy and execution roles and the role the credentials belong to."""
+    return [{"service": "iam", "call": "create_role", "params": {"RoleName": name, "AssumeRolePolicyDocument": "{}"}}
+            for name in (caller, f"cdk-hnb659fds-deploy-role-{account}-{region}",
+                         f"cdk-hnb659fds-cfn-exec-role-{account}-{region}")]

@@ -23,7 +23,8 @@ from cdkcheck.config import EnvironmentConfig
 from cdkcheck.template.deploy_duration import estimate_environment
 from cdkcheck.facts.interface import (
     CallerIdentity, DeployedStack, DeployedTemplate, FactUnavailable, OfflineFacts, OpenSearchInstanceLimits,
-    QuotaFacts, RdsEngineVersion, RdsOrderableOption, SecretFacts, SubnetFacts, UsageFacts,
+    LambdaConcurrency, PermissionDecision, QuotaFacts, RdsEngineVersion, RdsOrderableOption, SecretFacts, SubnetFacts,
+    UsageFacts,
 )
 from cdkcheck.template.intrinsics import (
     Unknown, env_for_stack, exports_of, resolve, resolve_availability_zone, resolve_property, resource_exists,
@@ -251,6 +252,40 @@ class GeneratedFacts:
                                     instance_type=st.just(instance_type),
                                     min_instances=st.one_of(st.none(), st.integers(0, 3)),
                                     max_instances=st.one_of(st.none(), st.integers(0, 80))))
+
+    def simulate_principal_policy(self, principal, actions, resources, context=()):
+        decision = st.builds(PermissionDecision, action=st.sampled_from(list(actions) or ["x:Y"]),
+                             resource=st.sampled_from(list(resources) or ["*"]),
+                             decision=st.sampled_from(["allowed", "implicitDeny", "explicitDeny"]),
+                             matched=st.lists(st.sampled_from(["Admin", "Deny"]), max_size=2).map(tuple),
+                             missing_context=st.lists(st.just("aws:PrincipalTag/team"), max_size=1).map(tuple),
+                             allowed_by_boundary=st.one_of(st.none(), st.booleans()),
+                             allowed_by_organizations=st.one_of(st.none(), st.booleans()))
+        return self._draw(st.lists(decision, max_size=len(actions) + 1).map(tuple))
+
+    def iam_principals(self, kind):
+        return self._draw(st.dictionaries(st.sampled_from(["ci", "seed", "cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1"]),
+                                          st.just("arn:aws:iam::123456789012:role/x"), max_size=3))
+
+    def registry_type_schema(self, type_name):
+        return self._draw(st.one_of(st.none(), st.sampled_from(["{}", "not json", '{"handlers": {"create": '
+                                                                '{"permissions": ["acme:CreateThing"]}}}'])))
+
+    def cloudformation_exports(self):
+        return self._draw(st.dictionaries(st.sampled_from(["A:Out", "B:Out"]), st.just("arn:stack/Prod"), max_size=2))
+
+    def export_importers(self, export_name):
+        return self._draw(st.lists(st.sampled_from(["Consumer", "Prod"]), max_size=2).map(tuple))
+
+    def apigateway_cloudwatch_role(self):
+        return self._draw(st.one_of(st.none(), st.just("arn:aws:iam::123456789012:role/apigw")))
+
+    def lambda_concurrency(self):
+        return self._draw(st.builds(LambdaConcurrency, limit=st.integers(0, 2000), unreserved=st.integers(0, 2000)))
+
+    def cloudfront_aliases(self):
+        return self._draw(st.dictionaries(st.sampled_from(["www.example.com", "a.example.com"]), st.just("E1"),
+                                          max_size=2))
 
 
 @FEW

@@ -102,6 +102,10 @@ class Stack:
     parent: str | None = None  # display name of the parent, for nested stacks
     requires_bootstrap_version: int | None = None
     bootstrap_version_parameter: str | None = None
+    # The roles the CDK CLI deploys with (manifest assumeRoleArn / cloudFormationExecutionRoleArn), CDK's
+    # ${AWS::Partition} / ${AWS::AccountId} / ${AWS::Region} placeholders kept; None without the bootstrap roles.
+    deploy_role_arn: str | None = None
+    cfn_execution_role_arn: str | None = None
     annotations: tuple[Annotation, ...] = ()
     # Construct path -> (file, line) where the user's code created it, when CDK recorded it.
     source_locations: Mapping[str, tuple[str, int]] = field(default_factory=dict)

@@ -171,7 +171,7 @@ def _derived_from_deployed_resource(resource: Resource, prop: str, stack: Stack,
 
     def walk(node) -> None:
         if isinstance(node, dict):
-            if set(node) == {"Ref"} and node["Ref"] in stack.template.resources:
+            if set(node) == {"Ref"} and isinstance(node["Ref"], str) and node["Ref"] in stack.template.resources:
                 refs.append(node["Ref"])
             elif set(node) == {"Fn::GetAtt"}:
                 refs.append(node["Fn::GetAtt"])

@@ -106,6 +106,8 @@ def _load_stack(directory: Path, manifest_file: Path, artifact_id: str, artifact
         template=template,
         requires_bootstrap_version=props.get("requiresBootstrapStackVersion"),
         bootstrap_version_parameter=props.get("bootstrapStackVersionSsmParameter"),
+        deploy_role_arn=_text(props.get("assumeRoleArn")),
+        cfn_execution_role_arn=_text(props.get("cloudFormationExecutionRoleArn")),
         annotations=annotations,
     )
     return [stack, *_nested_stacks(directory, stack)]
@@ -296,3 +298,7 @@ def _check_shape(manifest: Mapping, manifest_file: Path) -> None:
                           ("additionalMetadataFile", str), ("type", str)):
             if artifact.get(key) is not None and not isinstance(artifact[key], kind):
                 raise bad(f"artifact '{artifact_id}' has a malformed '{key}'")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

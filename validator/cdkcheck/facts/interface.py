@@ -126,6 +126,33 @@ class SecretFacts:
         return self.deleted_date is not None
 
 
+@dataclass(frozen=True)
+class PermissionDecision:
+    """How IAM's policy simulator decided one action on one resource for a principal."""
+
+    action: str
+    resource: str
+    decision: str  # "allowed", "explicitDeny", "implicitDeny"
+    matched: tuple[str, ...] = ()  # SourcePolicyId of each statement that decided (a policy name or ARN)
+    missing_context: tuple[str, ...] = ()  # context keys a condition needed and the simulation did not have
+    allowed_by_boundary: bool | None = None  # None: no permissions boundary applies
+    allowed_by_organizations: bool | None = None  # None: the account is in no organization (or SCPs not shown)
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == "allowed"
+
+
+@dataclass(frozen=True)
+class LambdaConcurrency:
+    limit: int  # the account's concurrent executions quota in the region
+    unreserved: int  # what no function has reserved
+
+
+# The floor Lambda keeps unreserved: "UnreservedConcurrentExecution below its minimum value of [100]".
+LAMBDA_UNRESERVED_FLOOR = 100
+
+
 # Account-wide usage counters a quota is compared with (see AccountFacts.usage).
 USAGE_METRICS: Mapping[str, str] = {
     "ec2:vpcs": "VPCs in the region",
@@ -214,6 +241,30 @@ class AccountFacts(Protocol):
     def ssm_parameters(self, names: tuple[str, ...]) -> frozenset[str]:
         """Which of these SSM parameter names exist (their metadata only; values are never read)."""
 
+    def simulate_principal_policy(self, principal_arn: str, actions: tuple[str, ...], resource_arns: tuple[str, ...],
+                                  context: tuple[tuple[str, str], ...] = ()) -> tuple[PermissionDecision, ...]:
+        """IAM's policy simulator for an IAM role or user: every action on every resource (context: key, value)."""
+
+    def iam_principals(self, kind: str) -> Mapping[str, str]:
+        """The account's IAM roles ("role") or users ("user"): name -> ARN."""
+
+    def registry_type_schema(self, type_name: str) -> str | None:
+        """A resource type's registry schema (JSON text, cloudformation:DescribeType); None for an unknown type."""
+
+    def cloudformation_exports(self) -> Mapping[str, str]:
+        """Every export of the region: name -> the id of the stack that exports it."""
+
+    def export_importers(self, export_name: str) -> tuple[str, ...]:
+        """The stacks that import an export (empty when none does)."""
+
+    def apigateway_cloudwatch_role(self) -> str | None:
+        """The CloudWatch Logs role API Gateway uses in this account and region; None when unset."""
+
+    def lambda_concurrency(self) -> LambdaConcurrency: ...
+
+    def cloudfront_aliases(self) -> Mapping[str, str]:
+        """Every alternate domain name of the account's CloudFront distributions (lower case) -> distribution id."""
+
     def prefetch(self, questions: tuple[tuple[Any, ...], ...]) -> None:
         """A hint: answer these (method name, *args) questions concurrently now; errors surface when asked."""
 
@@ -222,6 +273,8 @@ FACT_QUESTIONS = (
     "identity", "availability_zones", "subnets", "quota", "usage", "deployed_stack", "bootstrap_version",
     "role_exists", "existing_names", "rds_orderable", "rds_engine_version", "opensearch_instance_types",
     "opensearch_instance_limits", "secrets", "ssm_parameters", "deployed_template",
+    "simulate_principal_policy", "iam_principals", "registry_type_schema", "cloudformation_exports",
+    "export_importers", "apigateway_cloudwatch_role", "lambda_concurrency", "cloudfront_aliases",
 )
 
 
@@ -242,3 +295,5 @@ class OfflineFacts:
     bootstrap_version = role_exists = existing_names = rds_orderable = rds_engine_version = _unavailable
     opensearch_instance_types = opensearch_instance_limits = deployed_template = _unavailable
     secrets = ssm_parameters = _unavailable
+    simulate_principal_policy = iam_principals = registry_type_schema = cloudformation_exports = _unavailable
+    export_importers = apigateway_cloudwatch_role = lambda_concurrency = cloudfront_aliases = _unavailable

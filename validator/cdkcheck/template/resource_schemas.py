@@ -72,6 +72,23 @@ def type_schema(type_name: str) -> TypeSchema | None:
     )
 
 
+@lru_cache(maxsize=None)
+def type_schema_document(type_name: str) -> dict | None:
+    """The whole registry schema of a type as cfn-lint ships it (handlers included); None when it has none."""
+    if not type_name.startswith(("AWS::", "Alexa::")):
+        return None
+    raw = _schema_file(type_name)
+    if raw is None:
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+        from cfnlint.schema import ResourceNotFoundError
+
+        try:
+            raw = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, type_name).schema
+        except ResourceNotFoundError:
+            return None
+    return raw
+
+
 def cfn_lint_data_dir() -> Path | None:
     """cfn-lint's data directory, found without importing cfn-lint (its import takes a second or more)."""
     import importlib.util

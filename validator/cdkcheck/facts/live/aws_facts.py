@@ -25,6 +25,7 @@ from cdkcheck.facts.interface import (
 from cdkcheck.facts.reads import ReadLedger
 from cdkcheck.facts.live.failures import describe_failure, error_code
 from cdkcheck.facts.live.record import question_key
+from cdkcheck.facts.live.permission_facts import PermissionFacts
 from cdkcheck.facts.live.reference_facts import SecretAndParameterFacts
 from cdkcheck.facts.live.session import MAX_CONCURRENCY, WriteRefused, botocore_config
 
@@ -39,11 +40,11 @@ _GIB = 1024 ** 3
 # stack states, taken names. A fact not listed here is always read fresh.
 REUSABLE_FACTS = frozenset({
     "availability_zones", "quota", "_default_quotas", "bootstrap_version", "rds_orderable", "rds_engine_version",
-    "opensearch_instance_types", "opensearch_instance_limits",
+    "opensearch_instance_types", "opensearch_instance_limits", "registry_type_schema",
 })
 
 
-class BotoAccountFacts(SecretAndParameterFacts):
+class BotoAccountFacts(SecretAndParameterFacts, PermissionFacts):
     def __init__(self, session: Any, region: str, *, rerun_cache: Any = None,
                  timeouts: dict[str, float | None] | None = None):
         self._session = session

@@ -25,7 +25,8 @@ _RECORD_TYPES = {
     for cls in (facts_module.CallerIdentity, facts_module.SubnetFacts, facts_module.QuotaFacts,
                 facts_module.UsageFacts, facts_module.DeployedStack, facts_module.RdsOrderableOption,
                 facts_module.RdsEngineVersion, facts_module.OpenSearchInstanceLimits,
-                facts_module.SecretFacts, facts_module.DeployedTemplate)
+                facts_module.SecretFacts, facts_module.DeployedTemplate, facts_module.PermissionDecision,
+                facts_module.LambdaConcurrency)
 }
 
 

@@ -27,16 +27,20 @@ READ_ONLY_OPERATIONS: Mapping[str, frozenset[str]] = {
     "elasticache": frozenset({"DescribeCacheClusters", "DescribeReplicationGroups", "DescribeCacheSubnetGroups"}),
     "logs": frozenset({"DescribeLogGroups"}),
     "s3": frozenset({"HeadBucket"}),
-    "cloudformation": frozenset({"DescribeStacks", "ListStackResources", "GetTemplate"}),
+    "cloudformation": frozenset({"DescribeStacks", "ListStackResources", "GetTemplate", "DescribeType", "ListExports",
+                                 "ListImports"}),
     # GetParameter reads only the CDK bootstrap version (a String); referenced parameters are
     # looked up with DescribeParameters, which never returns a value.
     "ssm": frozenset({"GetParameter", "DescribeParameters"}),
-    "iam": frozenset({"GetRole"}),
+    # SimulatePrincipalPolicy evaluates policies without calling anything; the listings give names and ARNs.
+    "iam": frozenset({"GetRole", "ListRoles", "ListUsers", "SimulatePrincipalPolicy"}),
     # Metadata only: GetSecretValue / BatchGetSecretValue (values) are deliberately absent.
     "secretsmanager": frozenset({"ListSecrets"}),
     "cloudwatch": frozenset({"ListDashboards", "DescribeAlarms"}),
     "dynamodb": frozenset({"ListTables"}),
-    "lambda": frozenset({"ListFunctions"}),
+    "lambda": frozenset({"ListFunctions", "GetAccountSettings"}),
+    "apigateway": frozenset({"GetAccount"}),
+    "cloudfront": frozenset({"ListDistributions"}),
     "ecr": frozenset({"DescribeRepositories"}),
 }
 # Operations that return a secret's or a SecureString's value: never on the list above, whatever is added.
@@ -44,12 +48,12 @@ VALUE_READING_OPERATIONS: Mapping[str, frozenset[str]] = {
     "secretsmanager": frozenset({"GetSecretValue", "BatchGetSecretValue"}),
     "ssm": frozenset({"GetParameters", "GetParametersByPath", "GetParameterHistory"}),
 }
-READ_PREFIXES = ("Describe", "Get", "List", "Head")
+READ_PREFIXES = ("Describe", "Get", "List", "Head", "Simulate")
 
 # IAM's action prefix where it differs from the client name.
 _IAM_PREFIX = {"service-quotas": "servicequotas", "opensearch": "es", "elbv2": "elasticloadbalancing"}
 # Operations authorized by an action of another name.
-_IAM_ACTION_OF = {("s3", "HeadBucket"): "s3:ListBucket"}
+_IAM_ACTION_OF = {("s3", "HeadBucket"): "s3:ListBucket", ("apigateway", "GetAccount"): "apigateway:GET"}
 
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_READ_TIMEOUT = 6.0

@@ -1,0 +1,1 @@
+"""Permission rules: what CloudFormation's principal and the stacks' own services may do."""
