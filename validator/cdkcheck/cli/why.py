@@ -41,8 +41,10 @@ def why_command(
     stack: str = typer.Argument(..., metavar="STACK", help="The CloudFormation stack name."),
     environment: Optional[str] = typer.Argument(None, metavar="[ENV]",
                                                 help="The environment in cdkcheck.toml (profile, region, rules)."),
-    app_dir: Path = typer.Option(Path("."), "--app", help="The CDK app directory (holds cdk.json)."),
-    assembly: Optional[Path] = typer.Option(None, "--assembly", help="Use an existing cloud assembly; no synth."),
+    app_dir: Path = typer.Option(Path("."), "--app", help="The CDK app directory (holds cdk.json; source lines "
+                                                         "are relative to it)."),
+    assembly: Optional[Path] = typer.Option(None, "--assembly", help="Use an existing cloud assembly of the app; "
+                                                                     "no synth."),
     events: List[Path] = typer.Option([], "--events", metavar="FILE",
                                       help="describe-stack-events JSON instead of the account (repeatable: add "
                                            "the nested stacks' events)."),
@@ -78,9 +80,6 @@ def _why(stack, environment, *, app_dir, assembly, events, template, config, out
 
     if output_format not in WHY_FORMATS:
         raise UsageError(f"unknown --format '{output_format}'", hint=f"choose one of {', '.join(WHY_FORMATS)}")
-    if assembly is not None and app_dir != Path("."):
-        raise UsageError("give --app or --assembly, not both",
-                         hint="--assembly reads an existing cdk.out; --app synthesizes the app")
     options = WhyOptions(stack=stack, environment=environment, app_dir=app_dir, assembly_dir=assembly,
                          events_files=tuple(events), template_file=template, config_file=config, offline=offline,
                          use_cache=not no_cache, synth_timeout=synth_timeout)
