@@ -125,3 +125,10 @@ def test_help_lists_every_exit_code():
     assert result.exit_code == 0
     for code in ("0 ", "2 ", "4 ", "5 ", "6 ", "7 ", "8 ", "9 ", "130 "):
         assert f"  {code}" in result.output, code
+
+
+def test_no_credentials_is_an_unreachable_account_with_its_own_exit_code(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    result = CliRunner().invoke(app, ["why", "Incident-Cache", "--app", str(tmp_path), "-q"])
+    assert result.exit_code == 9, result.output
+    assert "no AWS credentials found" in result.output and "--events FILE" in result.output
