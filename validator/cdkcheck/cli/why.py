@@ -54,6 +54,9 @@ def why_command(
                                                                  "else [tool.cdkcheck] in pyproject.toml)."),
     output_format: str = typer.Option("text", "--format", help="text | json | markdown"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here (atomically)."),
+    report: List[str] = typer.Option([], "--report", metavar="FORMAT=FILE",
+                                     help="Also write this format to this file (repeatable), e.g. "
+                                          "--report markdown=why.md --report json=why.json."),
     offline: bool = typer.Option(False, "--offline", help="No AWS calls (needs --events); the checks re-run "
                                                           "offline only."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Synthesize and analyze again."),
@@ -66,12 +69,12 @@ def why_command(
 
     raise typer.Exit(_guarded(debug, lambda: _why(
         stack, environment, app_dir=app_dir, assembly=assembly, events=events, template=template, config=config,
-        output_format=output_format, output=output, offline=offline, no_cache=no_cache,
+        output_format=output_format, output=output, reports=report, offline=offline, no_cache=no_cache,
         synth_timeout=synth_timeout, quiet=quiet)))
 
 
-def _why(stack, environment, *, app_dir, assembly, events, template, config, output_format, output, offline,
-         no_cache, synth_timeout, quiet) -> int:
+def _why(stack, environment, *, app_dir, assembly, events, template, config, output_format, output, reports,
+         offline, no_cache, synth_timeout, quiet) -> int:
     from cdkcheck.atomic import write_atomic
     from cdkcheck.cli.main import _progress
     from cdkcheck.errors import UsageError
@@ -80,11 +83,14 @@ def _why(stack, environment, *, app_dir, assembly, events, template, config, out
 
     if output_format not in WHY_FORMATS:
         raise UsageError(f"unknown --format '{output_format}'", hint=f"choose one of {', '.join(WHY_FORMATS)}")
+    written = _report_options(reports, WHY_FORMATS)
     options = WhyOptions(stack=stack, environment=environment, app_dir=app_dir, assembly_dir=assembly,
                          events_files=tuple(events), template_file=template, config_file=config, offline=offline,
                          use_cache=not no_cache, synth_timeout=synth_timeout)
     with _progress(enabled=not quiet) as progress:
         report = explain(options, progress=progress)
+    for name, file in written:
+        write_atomic(file, render_why(name, report))
     if output is not None:
         write_atomic(output, render_why(output_format, report))
         if output_format != "text":
@@ -93,3 +99,17 @@ def _why(stack, environment, *, app_dir, assembly, events, template, config, out
         typer.echo(render_why(output_format, report), nl=False)
     sys.stdout.flush()
     return report.exit_code
+
+
+def _report_options(values, formats) -> list[tuple[str, Path]]:
+    from cdkcheck.errors import UsageError
+
+    found: list[tuple[str, Path]] = []
+    for value in values:
+        name, sep, file = (part.strip() for part in value.partition("="))
+        if not sep or not file:
+            raise UsageError(f"--report '{value}' is not FORMAT=FILE", hint="e.g. --report markdown=why.md")
+        if name not in formats:
+            raise UsageError(f"unknown --report format '{name}'", hint=f"choose one of {', '.join(formats)}")
+        found.append((name, Path(file)))
+    return found
