@@ -338,7 +338,8 @@ def _root_cause(failure: Failure, place: _Placer, runs: Sequence[GateRun], opera
                                                                      f.source.value, run.mode))
         caught = tuple(sorted(seen.values(), key=lambda c: (not c.blocking, c.checked != "offline", c.rule_id)))
     entry = match_reason(event.reason, event.resource_type)
-    matched = Catalogued(entry.name, entry.rule_id, entry.source, entry.also, entry.note) if entry else None
+    matched = Catalogued(entry.name, entry.rule_id, entry.source, entry.also, entry.note,
+                         needs_account=_needs_account(entry.rule_id)) if entry else None
     return RootCause(
         resource=place.ref(failure),
         status=event.status,
@@ -352,3 +353,9 @@ def _root_cause(failure: Failure, place: _Placer, runs: Sequence[GateRun], opera
             matched_rule=matched.rule_id if matched else None,
             caught_by=None if caught is None else [c.rule_id for c in caught if c.blocking]),
     )
+
+
+def _needs_account(rule_id: str | None) -> bool:
+    from cdkcheck_rules import ALL_RULES
+
+    return any(rule.meta.id == rule_id and rule.meta.needs_live for rule in ALL_RULES)

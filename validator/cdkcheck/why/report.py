@@ -25,6 +25,7 @@ class Catalogued:
     source: str
     also: tuple[str, ...] = ()
     note: str = ""
+    needs_account: bool = False  # the rule reads the account: an offline re-run cannot fire it
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from cdkcheck.why.report import CaughtBy, RootCause, WhyReport
+from typing import Sequence
+
+from cdkcheck.why.report import CaughtBy, GateSummary, RootCause, WhyReport
 
 WHY_FORMATS: dict[str, tuple[str, str]] = {
     "text": ("cdkcheck.reporters.why.text", "render_why_text"),
@@ -25,13 +27,12 @@ def gate_answer(cause: RootCause) -> str:
     blocking = [c for c in cause.caught_by if c.blocking]
     if blocking:
         return "the gate would have stopped this deploy: " + ", ".join(dict.fromkeys(_rule(c) for c in blocking))
-    if cause.caught_by:
-        return ("the checks report it, but not as blocking: "
-                + ", ".join(dict.fromkeys(_rule(c) for c in cause.caught_by)))
-    return "no check reports anything on this resource"
+    advisories = len(cause.caught_by)
+    return ("the gate would not have stopped it: no blocking finding on this resource"
+            + (f" ({advisories} advisor{'y' if advisories == 1 else 'ies'})" if advisories else ""))
 
 
-def catalogue_answer(cause: RootCause) -> str:
+def catalogue_answer(cause: RootCause, gate: Sequence[GateSummary] = ()) -> str:
     matched = cause.matched
     if matched is None:
         return "no rule covers this reason yet (it matches nothing in cdkcheck's catalogue of failure reasons)"
@@ -42,7 +43,14 @@ def catalogue_answer(cause: RootCause) -> str:
     text = f"the reason is what {matched.rule_id} checks" + (f" (also {', '.join(matched.also)})" if matched.also
                                                              else "")
     if not fired & set(ids):
-        text += "; it did not fire on this template"
+        live = next((g for g in gate if g.mode == "live"), None)
+        if matched.needs_account and (live is None or live.status != "ran"):
+            why_not = live.reason if live is not None else "--offline"
+            text += f"; it needs the account, and the checks did not run with it ({why_not})"
+        elif matched.needs_account:
+            text += "; it did not fire with the account as it is now (it may have changed since the deploy)"
+        else:
+            text += "; it did not fire on this template: a gap to report"
     return text
 
 

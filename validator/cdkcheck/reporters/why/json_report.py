@@ -54,6 +54,7 @@ def _cause(c: RootCause) -> dict[str, Any]:
         "matched_rule": c.matched_rule,
         "catalogue": None if c.matched is None else {"name": c.matched.name, "rule_id": c.matched.rule_id,
                                                      "also": list(c.matched.also), "source": c.matched.source,
-                                                     "note": c.matched.note or None},
+                                                     "note": c.matched.note or None,
+                                                     "needs_account": c.matched.needs_account},
         "corpus_record": c.corpus_record,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from cdkcheck.reporters.why import catalogue_answer, gate_answer
 from cdkcheck.why.events import iso
@@ -26,11 +27,11 @@ def render_why_markdown(report: WhyReport) -> str:
     for c in report.root_causes:
         lines += [f"### `{c.resource.logical_id}` {c.status}", "", f"> {_inline(c.reason)}", "",
                   f"- where: {_where(c.resource)}", f"- gate: {_inline(gate_answer(c))}",
-                  f"- catalogue: {_inline(catalogue_answer(c))}" + (f" ([source]({c.matched.source}))"
+                  f"- catalogue: {_inline(catalogue_answer(c, report.gate))}" + (f" ([source]({c.matched.source}))"
                                                                      if c.matched else "")]
         for x in c.caught_by or ():
-            lines.append(f"  - {'**blocking**' if x.blocking else 'advisory'} `{x.rule_id}` ({x.source}, "
-                         f"{x.checked}): {_inline(x.message)}")
+            if x.blocking:
+                lines.append(f"  - **blocking** `{x.rule_id}` ({x.source}, {x.checked}): {_inline(x.message)}")
         lines.append("")
     if report.in_progress:
         lines += [f"**Still in progress when it failed, then cancelled ({len(report.in_progress)})**", ""]
@@ -44,7 +45,7 @@ def render_why_markdown(report: WhyReport) -> str:
         lines += ["", "<details><summary>Records for a corpus of real failures</summary>", "", "```json"]
         lines += [json.dumps(c.corpus_record, sort_keys=True) for c in report.root_causes]
         lines += ["```", "", "</details>"]
-    return "\n".join(lines).rstrip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).rstrip() + "\n"
 
 
 def _where(r: ResourceRef) -> str:

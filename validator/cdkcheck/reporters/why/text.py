@@ -25,8 +25,9 @@ def render_why_text(report: WhyReport) -> str:
         lines.append(f"      {_where(r)}")
         lines.append(f"      gate: {gate_answer(cause)}")
         for c in cause.caught_by or ():
-            lines.append(f"        {'x' if c.blocking else '-'} {c.rule_id} [{c.source}, {c.checked}] {c.message}")
-        lines.append(f"      catalogue: {catalogue_answer(cause)}"
+            if c.blocking:
+                lines.append(f"        x {c.rule_id} [{c.source}, {c.checked}] {c.message}")
+        lines.append(f"      catalogue: {catalogue_answer(cause, report.gate)}"
                      + (f" ({cause.matched.source})" if cause.matched else ""))
     if report.in_progress:
         lines.append(f"  still in progress when it failed, then cancelled ({len(report.in_progress)}):")
