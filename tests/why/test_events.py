@@ -132,3 +132,12 @@ def test_no_credentials_is_an_unreachable_account_with_its_own_exit_code(tmp_pat
     result = CliRunner().invoke(app, ["why", "Incident-Cache", "--app", str(tmp_path), "-q"])
     assert result.exit_code == 9, result.output
     assert "no AWS credentials found" in result.output and "--events FILE" in result.output
+
+
+def test_a_broken_template_file_is_bad_input_naming_it(tmp_path):
+    (tmp_path / "template.json").write_text("{\"Resources\": {\"Db\": ")
+    result = CliRunner().invoke(app, ["why", "Incident-Cache", "--app", str(tmp_path), "--template",
+                                      str(tmp_path / "template.json"), "--events", str(WHY / "cache.events.json"),
+                                      "--offline"])
+    assert result.exit_code == 2 and f"{tmp_path / 'template.json'}: template is not valid JSON" in result.output
+    assert "Traceback" not in result.output

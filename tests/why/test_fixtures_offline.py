@@ -116,3 +116,24 @@ def test_the_committed_assembly_is_what_the_app_synthesizes(tmp_path):
     for committed in committed_files:  # the metadata files also hold the synth's temporary paths
         fresh = outcome.assembly_dir / committed.name
         assert json.loads(fresh.read_text()) == json.loads(committed.read_text()), committed.name
+
+
+def test_a_secret_the_reason_quotes_is_masked(tmp_path):
+    password = "Hunter2-very-secret-Passw0rd"
+    template = {"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
+        "Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20",
+        "MasterUsername": "admin", "MasterUserPassword": password}}}}
+    (tmp_path / "template.json").write_text(json.dumps(template))
+    events = json.loads((WHY / "rds-storage.events.json").read_text())
+    for event in events["StackEvents"]:
+        if event["LogicalResourceId"] == "Reports65402A0A":
+            event["LogicalResourceId"] = "Db"
+            if event["ResourceStatus"] == "CREATE_FAILED":
+                event["ResourceStatusReason"] = f"The parameter MasterUserPassword is not valid: {password}"
+    (tmp_path / "events.json").write_text(json.dumps(events))
+    result = CliRunner().invoke(app, ["why", "Incident-RdsStorage", "--app", str(tmp_path), "--template",
+                                      str(tmp_path / "template.json"), "--events", str(tmp_path / "events.json"),
+                                      "--offline", "-q", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert password not in result.output
+    assert json.loads(result.stdout)["root_causes"][0]["reason"].endswith("is not valid: ***")

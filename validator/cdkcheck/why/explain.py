@@ -109,7 +109,11 @@ def explain(options: WhyOptions, *, progress: Progress = lambda message: None, o
     sources = _source_map(assembly.directory if assembly is not None else
                           (gate_assembly.directory if gate_assembly is not None else None), options.app_dir)
     place = _Placer(gate_assembly, gate_stack, sources)
-    root_causes = tuple(_root_cause(f, place, runs, operation) for f in analysis.root_causes)
+    from cdkcheck.template.redact import secret_values
+
+    # A reason can quote a property value: the template's literal secrets are masked as in every report.
+    secrets = secret_values(gate_assembly.stacks if gate_assembly is not None else ())
+    root_causes = tuple(_root_cause(f, place, runs, operation, secrets) for f in analysis.root_causes)
     return WhyReport(
         stack=options.stack,
         stack_id=history.stack_id,
@@ -323,8 +327,12 @@ class _Placer:
                            source_location=f"{hit[0]}:{hit[1]}" if hit else None, nested_in=failure.nested_in)
 
 
-def _root_cause(failure: Failure, place: _Placer, runs: Sequence[GateRun], operation: Operation) -> RootCause:
+def _root_cause(failure: Failure, place: _Placer, runs: Sequence[GateRun], operation: Operation,
+                secrets: frozenset[str] = frozenset()) -> RootCause:
+    from cdkcheck.template.redact import redact_text
+
     event = failure.event
+    reason = redact_text(event.reason, secrets)
     stack = place.stack(failure)
     caught: tuple[CaughtBy, ...] | None = None
     if stack is not None and runs:
@@ -343,12 +351,12 @@ def _root_cause(failure: Failure, place: _Placer, runs: Sequence[GateRun], opera
     return RootCause(
         resource=place.ref(failure),
         status=event.status,
-        reason=event.reason,
+        reason=reason,
         timestamp=event.timestamp,
         caught_by=caught,
         matched=matched,
         corpus_record=corpus_record(
-            resource_type=event.resource_type, status=event.status, reason=event.reason,
+            resource_type=event.resource_type, status=event.status, reason=reason,
             operation=operation.type, date=event.timestamp.strftime("%Y-%m-%d"),
             matched_rule=matched.rule_id if matched else None,
             caught_by=None if caught is None else [c.rule_id for c in caught if c.blocking]),
