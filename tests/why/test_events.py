@@ -141,3 +141,18 @@ def test_a_broken_template_file_is_bad_input_naming_it(tmp_path):
                                       "--offline"])
     assert result.exit_code == 2 and f"{tmp_path / 'template.json'}: template is not valid JSON" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name, newest, suffices", [
+    ("healthy.events.json", 6, True),          # the update, from its start: nothing failed, no need for the create
+    ("healthy.events.json", 5, False),         # the update's start not read yet
+    ("rename-update.events.json", 5, True),    # the failed update from its start
+    ("rename-update.events.json", 4, False),
+    ("platform-deleted.events.json", 2, False),  # only the cleanup delete: the create before it is unread
+    ("platform-deleted.events.json", 200, True),
+])
+def test_paging_stops_once_the_events_reach_back_far_enough(name, newest, suffices):
+    from cdkcheck.why.operations import history_suffices
+
+    events = load_events_file(WHY / name)[-newest:]
+    assert history_suffices(slice_operations(events)) is suffices

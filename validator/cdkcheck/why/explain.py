@@ -17,7 +17,7 @@ from cdkcheck.why.analysis import Analysis, Failure, analyze
 from cdkcheck.why.catalogue import match_reason
 from cdkcheck.why.events import StackEvent, by_stack, event_from_api, load_events_file
 from cdkcheck.why.gate import GateRun, findings_on, run_gate, write_one_stack_assembly
-from cdkcheck.why.operations import Operation, operation_to_explain, slice_operations
+from cdkcheck.why.operations import Operation, history_suffices, operation_to_explain, slice_operations
 from cdkcheck.why.records import corpus_record
 from cdkcheck.why.report import (
     CaughtBy, Catalogued, GateSummary, OperationSummary, ResourceRef, RootCause, WhyReport,
@@ -184,10 +184,9 @@ def _history_from_account(stack: str, environment: EnvironmentConfig, region: st
 
     def read(stack_id: str) -> list[StackEvent]:
         if stack_id not in converted:
-            def enough(raw: Sequence[dict]) -> bool:  # stop paging once the operation to explain has begun
-                choice = operation_to_explain(slice_operations(sorted((event_from_api(e) for e in raw),
-                                                                      key=lambda e: e.timestamp)))
-                return choice.operation is not None and choice.operation.complete_history
+            def enough(raw: Sequence[dict]) -> bool:  # stop paging once the events reach back far enough
+                return history_suffices(slice_operations(sorted((event_from_api(e) for e in raw),
+                                                                key=lambda e: e.timestamp)))
             progress(f"reading the events of {stack_id}")
             raw = reader.events(stack_id, enough=enough)
             converted[stack_id] = sorted((event_from_api(e) for e in raw), key=lambda e: e.timestamp)

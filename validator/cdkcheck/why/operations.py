@@ -149,3 +149,20 @@ def operation_to_explain(operations: Sequence[Operation]) -> Choice:
         text += (f"; an earlier {earlier.type} ({earlier.started.strftime('%Y-%m-%d %H:%M UTC')}) ended "
                  f"{earlier.final_status}")
     return Choice(None, text)
+
+
+def history_suffices(operations: Sequence[Operation]) -> bool:
+    """Whether the events read (newest first, page by page) reach back far enough to decide.
+
+    They do once the operation to explain began within them; with nothing to explain, once the last
+    operation began within them (and, for a delete, the operation before it: it may be a failed create).
+    """
+    choice = operation_to_explain(operations)
+    if choice.operation is not None:
+        return choice.operation.complete_history
+    if not operations:
+        return False
+    needed = list(operations[-2:]) if operations[-1].type == "DELETE" else [operations[-1]]
+    if operations[-1].type == "DELETE" and len(needed) < 2:
+        return False
+    return all(o.complete_history for o in needed)
