@@ -1,17 +1,9 @@
-"""Fixtures of `cdkcheck why`: the incident app's event streams, its committed assembly and expectations."""
+"""The incident app's committed assembly, loaded once."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-WHY = REPO / "fixtures" / "why"
-APP = REPO / "fixtures" / "apps" / "incidents"
-ASSEMBLY = WHY / "cdk.out"
-CASES = json.loads((WHY / "cases.json").read_text())
+from why_support import ASSEMBLY
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import CASES, WHY
+from why_support import CASES, WHY
 
 from cdkcheck.why.analysis import analyze
 from cdkcheck.why.events import StackEvent, by_stack, load_events_file
-from cdkcheck.why.operations import Operation, operation_to_explain, slice_operations
+from cdkcheck.why.operations import operation_to_explain, slice_operations
 from cdkcheck.why.template import dependencies, depends_on
 
 

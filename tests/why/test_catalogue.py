@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CASES, WHY
+from why_support import CASES, WHY
 
 from cdkcheck.why.catalogue import CATALOGUE, match_reason
 from cdkcheck.why.events import load_events_file

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from conftest import CASES, WHY
+from why_support import CASES, WHY
 from typer.testing import CliRunner
 
 from cdkcheck.cli.main import app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import APP, ASSEMBLY, CASES, WHY
+from why_support import APP, ASSEMBLY, CASES, WHY
 from typer.testing import CliRunner
 
 from cdkcheck.cli.main import app

@@ -47,8 +47,8 @@ def test_the_why_step_runs_as_written(tmp_path, synth_cache):
     shutil.copyfile(WHY / "healthy.events.json", tmp_path / "events" / "Incident-Healthy.json")
     (tmp_path / "infra").symlink_to(REPO / "fixtures" / "apps" / "incidents")
     summary = tmp_path / "summary.md"
-    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}", "CDKCHECK_CACHE_DIR": str(synth_cache),
-           "STACKS": "Incident-Cache Incident-Healthy", "GITHUB_STEP_SUMMARY": str(summary)}
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+           "CDKCHECK_CACHE_DIR": str(synth_cache), "STACKS": "Incident-Cache Incident-Healthy", "GITHUB_STEP_SUMMARY": str(summary)}
     done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stderr

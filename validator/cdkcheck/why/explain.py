@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 from cdkcheck.config import Config, EnvironmentConfig, load_config
 from cdkcheck.errors import UsageError
 from cdkcheck.model import Assembly, Stack
-from cdkcheck.why.analysis import Analysis, Failure, analyze
+from cdkcheck.why.analysis import Failure, analyze
 from cdkcheck.why.catalogue import match_reason
 from cdkcheck.why.events import StackEvent, by_stack, event_from_api, load_events_file
 from cdkcheck.why.gate import GateRun, findings_on, run_gate, write_one_stack_assembly

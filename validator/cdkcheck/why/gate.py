@@ -123,6 +123,3 @@ def write_one_stack_assembly(directory: Path, stack_name: str, body: Mapping[str
 def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "stack"
 
-
-def stack_display_names(runs: Sequence[GateRun]) -> set[str]:
-    return {f.stack for run in runs for f in run.findings}
