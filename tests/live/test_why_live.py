@@ -127,6 +127,7 @@ def test_the_same_stack_deleted_afterwards_is_found_by_name_through_its_stack_id
     assert report["stack_id"] == stack_id and report["deleted"] is True
     assert report["events_source"] == f"the account (deleted stack {stack_id})"
     assert any("deleted afterwards" in n for n in report["notes"])
+    assert not any("differs" in n for n in report["notes"])  # the app's template is the one deployed
     cause = report["root_causes"][0]
     assert cause["logical_id"] == "Logs6819BB44" and cause["source_location"] == "incidents/search.py:13"
     assert _called(sent_operations, "ListStacks") >= 1
@@ -146,6 +147,7 @@ def test_a_nested_stack_failure_is_traced_into_the_nested_stacks_events(aws, mon
     _serve_events(monkeypatch, streams)
     code, report, output = _why("Incident-Nested", "--app", str(APP), "--assembly", str(ASSEMBLY))
     assert code == 0, output
+    assert any("the app's template differs from the one this create deployed" in n for n in report["notes"])
     cause = report["root_causes"][0]
     assert cause["logical_id"] == "LedgerSubnetGroupEFA36635"
     assert cause["nested_in"] == ["DataNestedStackDataNestedStackResourceEC94013D"]

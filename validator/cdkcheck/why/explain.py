@@ -210,6 +210,11 @@ def _template(options: WhyOptions, app_stack: Stack | None, how: str, history: _
 
         return dict(load_template(Path(options.template_file)).body), f"--template {options.template_file}"
     if app_stack is not None:
+        if history.template is not None and operation.type == "CREATE":
+            deployed = _parse_body(history.template(history.stack_id))
+            if deployed is not None and _resources(deployed) != _resources(app_stack.template.body):
+                notes.append("the app's template differs from the one this create deployed (GetTemplate): the "
+                             "checks ran on the app's; pass the deployed commit's app, or --template FILE")
         return dict(app_stack.template.body), how
     if history.template is not None:
         body = _parse_body(history.template(history.stack_id))
@@ -219,6 +224,10 @@ def _template(options: WhyOptions, app_stack: Stack | None, how: str, history: _
                              "update: the attempted one comes from the app (--app, --assembly or --template)")
             return body, "the deployed template (GetTemplate by stack id)"
     return None, None
+
+
+def _resources(body: Mapping[str, Any]) -> str:
+    return json.dumps(body.get("Resources") or {}, sort_keys=True, default=str)
 
 
 def _parse_body(raw: Any) -> Mapping[str, Any] | None:
