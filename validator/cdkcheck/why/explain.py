@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,41 +93,45 @@ def explain(options: WhyOptions, *, progress: Progress = lambda message: None, o
                          events_source=history.source, notes=tuple(notes), nothing_to_explain=choice.why_not)
     operation = choice.operation
 
-    body, template_source = _template(options, app_stack, how, history, operation, notes)
-    gate_assembly, gate_stack = _gate_assembly(body, app_stack, assembly, history, options, notes)
-    analysis = analyze(operation, _graphs(gate_assembly, gate_stack), history.nested)
-    notes += analysis.notes
+    scratch = Path(tempfile.mkdtemp(prefix="cdkcheck-why-"))  # a one-stack assembly when the template is not the app's
+    try:
+        body, template_source = _template(options, app_stack, how, history, operation, notes)
+        gate_assembly, gate_stack = _gate_assembly(body, app_stack, assembly, history, options, notes, scratch)
+        analysis = analyze(operation, _graphs(gate_assembly, gate_stack), history.nested)
+        notes += analysis.notes
 
-    runs: list[GateRun] = []
-    if gate_stack is not None:
-        env_name = options.environment or _environment_for(config, gate_stack)
-        runs = run_gate(gate_assembly.directory, options.app_dir, gate_stack.display_name, environment=env_name,
-                        config_file=options.config_file, live=not options.offline and environment.live != "off",
-                        use_cache=options.use_cache, progress=progress)
-    else:
-        notes.append("no template to re-run the checks on: pass --app, --assembly or --template")
+        runs: list[GateRun] = []
+        if gate_stack is not None:
+            env_name = options.environment or _environment_for(config, gate_stack)
+            runs = run_gate(gate_assembly.directory, options.app_dir, gate_stack.display_name, environment=env_name,
+                            config_file=options.config_file, live=not options.offline and environment.live != "off",
+                            use_cache=options.use_cache, progress=progress)
+        else:
+            notes.append("no template to re-run the checks on: pass --app, --assembly or --template")
 
-    sources = _source_map(assembly.directory if assembly is not None else
-                          (gate_assembly.directory if gate_assembly is not None else None), options.app_dir)
-    place = _Placer(gate_assembly, gate_stack, sources)
-    from cdkcheck.template.redact import secret_values
+        sources = _source_map(assembly.directory if assembly is not None else
+                              (gate_assembly.directory if gate_assembly is not None else None), options.app_dir)
+        place = _Placer(gate_assembly, gate_stack, sources)
+        from cdkcheck.template.redact import secret_values
 
-    # A reason can quote a property value: the template's literal secrets are masked as in every report.
-    secrets = secret_values(gate_assembly.stacks if gate_assembly is not None else ())
-    root_causes = tuple(_root_cause(f, place, runs, operation, secrets) for f in analysis.root_causes)
-    return WhyReport(
-        stack=options.stack,
-        stack_id=history.stack_id,
-        deleted=deleted,
-        operation=OperationSummary(operation.type, operation.final_status, operation.started, operation.ended),
-        root_causes=root_causes,
-        in_progress=tuple(place.ref(f) for f in analysis.in_progress),
-        consequences=tuple((place.ref(c.failure), c.cause) for c in analysis.consequences),
-        events_source=history.source,
-        template_source=template_source,
-        gate=tuple(GateSummary(r.mode, r.status, r.reason, r.verdict) for r in runs),
-        notes=tuple(dict.fromkeys(notes)),
-    )
+        # A reason can quote a property value: the template's literal secrets are masked as in every report.
+        secrets = secret_values(gate_assembly.stacks if gate_assembly is not None else ())
+        root_causes = tuple(_root_cause(f, place, runs, operation, secrets) for f in analysis.root_causes)
+        return WhyReport(
+            stack=options.stack,
+            stack_id=history.stack_id,
+            deleted=deleted,
+            operation=OperationSummary(operation.type, operation.final_status, operation.started, operation.ended),
+            root_causes=root_causes,
+            in_progress=tuple(place.ref(f) for f in analysis.in_progress),
+            consequences=tuple((place.ref(c.failure), c.cause) for c in analysis.consequences),
+            events_source=history.source,
+            template_source=template_source,
+            gate=tuple(GateSummary(r.mode, r.status, r.reason, r.verdict) for r in runs),
+            notes=tuple(dict.fromkeys(notes)),
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ environment
@@ -247,7 +252,7 @@ def _parse_body(raw: Any) -> Mapping[str, Any] | None:
 
 
 def _gate_assembly(body, app_stack: Stack | None, assembly: Assembly | None, history: _History,
-                   options: WhyOptions, notes: list[str]) -> tuple[Assembly | None, Stack | None]:
+                   options: WhyOptions, notes: list[str], scratch: Path) -> tuple[Assembly | None, Stack | None]:
     from cdkcheck.app.assembly import load_assembly
 
     if body is None:
@@ -255,7 +260,7 @@ def _gate_assembly(body, app_stack: Stack | None, assembly: Assembly | None, his
     if app_stack is not None and options.template_file is None:
         return assembly, app_stack
     account, region = _account_region(history.stack_id)
-    directory = Path(tempfile.mkdtemp(prefix="cdkcheck-why-"))
+    directory = scratch / "assembly"
     nested = _nested_bodies(body, history) if history.template is not None else {}
     _, written_notes = write_one_stack_assembly(directory, options.stack, body, account=account, region=region,
                                                 companion=assembly.directory if assembly is not None else None,
