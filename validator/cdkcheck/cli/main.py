@@ -294,6 +294,16 @@ def _snapshot(environments, *, output, app_dir, assembly, config, stack, quiet) 
     return 3 if unreachable else 0
 
 
+def _register_why() -> None:
+    from cdkcheck.cli.why import WHY_HELP, why_command
+
+    app.command("why", help=WHY_HELP, short_help="Explain a failed deploy: root cause, construct, source line, "
+                                                 "and whether the gate would have caught it.")(why_command)
+
+
+_register_why()
+
+
 def main() -> None:
     _terminate_like_interrupt()
     app()

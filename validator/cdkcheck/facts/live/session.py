@@ -27,8 +27,9 @@ READ_ONLY_OPERATIONS: Mapping[str, frozenset[str]] = {
     "elasticache": frozenset({"DescribeCacheClusters", "DescribeReplicationGroups", "DescribeCacheSubnetGroups"}),
     "logs": frozenset({"DescribeLogGroups"}),
     "s3": frozenset({"HeadBucket"}),
+    # DescribeStackEvents and ListStacks: `cdkcheck why` reads a failed (or deleted) stack's history.
     "cloudformation": frozenset({"DescribeStacks", "ListStackResources", "GetTemplate", "DescribeType", "ListExports",
-                                 "ListImports"}),
+                                 "ListImports", "DescribeStackEvents", "ListStacks"}),
     # GetParameter reads only the CDK bootstrap version (a String); referenced parameters are
     # looked up with DescribeParameters, which never returns a value.
     "ssm": frozenset({"GetParameter", "DescribeParameters"}),
