@@ -19,7 +19,7 @@ import pytest
 
 from cdkcheck.config import EnvironmentConfig, parse_config
 from cdkcheck.model import Finding, Severity, Source
-from cdkcheck.engine.policy import NARROWINGS, apply_policy, cfn_lint_blocking, is_blocking
+from cdkcheck.engine.policy import NARROWINGS, apply_policy, cfn_lint_advisory, cfn_lint_blocking, is_blocking
 from cdkcheck.cli.rule_reference import rules_markdown, rules_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,11 +39,32 @@ def lint_finding(rule_id: str, **changes) -> Finding:
 
 def test_every_listed_id_says_why_the_deploy_fails_and_where_that_is_documented():
     entries = cfn_lint_blocking()
-    assert set(entries) == set(tomllib.loads(DATA_FILE.read_text()))
-    for entry in entries.values():
+    data = tomllib.loads(DATA_FILE.read_text())
+    assert set(data) == {"block", "advisory"}
+    assert set(entries) == set(data["block"]) and set(cfn_lint_advisory()) == set(data["advisory"])
+    assert not set(entries) & set(cfn_lint_advisory())
+    for entry in [*entries.values(), *cfn_lint_advisory().values()]:
         assert entry.rule_id[:1] in "EW" and entry.rule_id[1:].isdigit(), entry.rule_id
         assert len(entry.reason) > 30, entry
         assert entry.source.startswith("https://"), entry
+
+
+def test_every_error_rule_of_the_installed_cfn_lint_is_reviewed():
+    """The whole error catalogue, not only the ids seen: a new cfn-lint release with a new E rule fails here."""
+    import cfnlint.rules
+    import importlib
+    import inspect
+    import pkgutil
+
+    installed = set()
+    for module in pkgutil.walk_packages(cfnlint.rules.__path__, "cfnlint.rules."):
+        for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            if issubclass(cls, cfnlint.rules.CloudFormationLintRule) and str(getattr(cls, "id", "")).startswith("E"):
+                installed.add(cls.id)
+    assert len(installed) > 200
+    reviewed = set(cfn_lint_blocking()) | set(cfn_lint_advisory())
+    assert installed - reviewed == set(), "review these cfn-lint ids into data/cfn_lint_blocking.toml"
+    assert {i for i in reviewed if i.startswith("E")} - installed == set(), "ids cfn-lint no longer has"
 
 
 def test_narrowed_ids_and_their_implementations_match():

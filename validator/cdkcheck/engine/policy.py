@@ -36,12 +36,23 @@ class BlockingEntry:
 
 
 @lru_cache(maxsize=1)
-def cfn_lint_blocking() -> Mapping[str, BlockingEntry]:
-    """The reviewed list, as shipped in the package (cdkcheck/data/cfn_lint_blocking.toml)."""
+def _cfn_lint_review() -> Mapping[str, Mapping[str, BlockingEntry]]:
+    """The reviewed catalogue, as shipped in the package (cdkcheck/data/cfn_lint_blocking.toml)."""
     text = resources.files("cdkcheck").joinpath("data", "cfn_lint_blocking.toml").read_text(encoding="utf-8")
-    return {rule_id: BlockingEntry(rule_id=rule_id, reason=entry["reason"], source=entry["source"],
-                                   narrow=entry.get("narrow"))
-            for rule_id, entry in tomllib.loads(text).items()}
+    return {table: {rule_id: BlockingEntry(rule_id=rule_id, reason=entry["reason"], source=entry["source"],
+                                           narrow=entry.get("narrow"))
+                     for rule_id, entry in entries.items()}
+            for table, entries in tomllib.loads(text).items()}
+
+
+def cfn_lint_blocking() -> Mapping[str, BlockingEntry]:
+    """The cfn-lint ids whose findings block, each with why the create or update fails."""
+    return _cfn_lint_review()["block"]
+
+
+def cfn_lint_advisory() -> Mapping[str, BlockingEntry]:
+    """The cfn-lint error ids reviewed as advice, each with why CloudFormation does not refuse the deploy."""
+    return _cfn_lint_review()["advisory"]
 
 
 @dataclass(frozen=True)
