@@ -227,7 +227,9 @@ def _analysis_jobs(assembly: Assembly, environments: Sequence[EnvironmentConfig]
         except CdkcheckError:  # the environment's own check reports it
             continue
         region = _environment_region(environment, stacks)
-        jobs.append(AnalysisJob(stacks, region, tuple(environment.cfn_lint_ignore)))
+        jobs.append(AnalysisJob(stacks, region, tuple(environment.cfn_lint_ignore),
+                                account=environment.account or _common(s.account for s in stacks),
+                                preflight=environment.preflight != "off"))
     return jobs
 
 
@@ -293,6 +295,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     from cdkcheck.analyzers import cdk as cdk_findings
     from cdkcheck.analyzers.cfn_lint import run_cfn_lint
     from cdkcheck.analyzers.checkov import run_checkov
+    from cdkcheck.analyzers.preflight import run_preflight
 
     findings += cdk_findings.annotation_findings(stacks)
     findings += cdk_findings.validation_report_findings(p.assembly, stacks)
@@ -304,11 +307,19 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     outcomes.append(live_outcome)
     live_required = environment.live == "required" and not options.offline
     reads: dict[str, Reads] = {}
-    with futures.ThreadPoolExecutor(max_workers=2) as pool:
+    with futures.ThreadPoolExecutor(max_workers=3) as pool:
         checkov_job = pool.submit(run_checkov, stacks, cache=analyzer_cache,
                                   blocking_required=bool(environment.checkov_blocking))
         lint_job = pool.submit(run_cfn_lint, stacks, region=region, ignore=environment.cfn_lint_ignore,
                                cache=analyzer_cache)
+        analyzer_jobs = [lint_job, checkov_job]
+        if environment.preflight != "off":
+            # Required where its ERROR rules block: a pack that could not run leaves the verdict open.
+            analyzer_jobs.append(pool.submit(run_preflight, stacks, region=region, account=account,
+                                             cache=analyzer_cache, required=environment.preflight == "blocking"))
+        else:
+            outcomes.append(CheckOutcome(check="cdk-preflight", status=CheckStatus.SKIPPED,
+                                         reason="preflight = \"off\" for this environment"))
         context = RuleContext(
             environment=EnvironmentInfo(name=environment.name, account=account, region=region,
                                         max_deploy_minutes=environment.max_deploy_minutes),
@@ -317,7 +328,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
         )
         rule_findings, rule_outcomes = run_rules(rules, context, environment.rules, live_required=live_required,
                                                  reads=reads)
-        for job in (lint_job, checkov_job):
+        for job in analyzer_jobs:
             report = job.result()
             findings += report.findings
             outcomes += report.outcomes

@@ -44,6 +44,7 @@ BUILTIN_RULES: Mapping[str, tuple[str, str]] = {
 HELP_URIS: Mapping[Source, str] = {
     Source.CFN_LINT: "https://github.com/aws-cloudformation/cfn-lint/blob/main/docs/rules.md",
     Source.CHECKOV: "https://www.checkov.io/5.Policy%20Index/cloudformation.html",
+    Source.PREFLIGHT: "https://github.com/badmintoncryer/cdk-preflight/blob/main/docs/rules.md",
 }
 ENVIRONMENT_LEVEL = "(environment)"
 
@@ -119,7 +120,7 @@ def check_of(f: Finding, checks: Iterable[CheckOutcome]) -> str:
     names = {c.check for c in checks}
     if f.source is Source.CDKCHECK and f"rule:{f.rule_id}" in names:
         return f"rule:{f.rule_id}"
-    if f.source in (Source.CFN_LINT, Source.CHECKOV):
+    if f.source in (Source.CFN_LINT, Source.CHECKOV, Source.PREFLIGHT):
         return f.source.value
     if f.source is Source.CDK:
         return "cdk"
