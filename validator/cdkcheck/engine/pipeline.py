@@ -34,6 +34,7 @@ from cdkcheck.model import (
     SourceLocation, Stack,
 )
 from cdkcheck.template.placeholders import describe_account, placeholder_account, placeholder_region, placeholder_values
+from cdkcheck.engine.merge import merge_duplicates
 from cdkcheck.engine.policy import PolicyContext, apply_policy
 from cdkcheck.template.redact import redact_result, secret_values
 from cdkcheck.engine.rule_runner import run_rules
@@ -341,7 +342,8 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
         done = apply_suppressions(done, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
         done = judge_version_findings(done, stacks, facts)
-        decided = apply_policy(done, environment, PolicyContext(stacks=stacks))
+        # One finding per problem: cfn-lint, CDK's report and the pack often report the same one.
+        decided = merge_duplicates(apply_policy(done, environment, PolicyContext(stacks=stacks)))
         return sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in decided), key=_finding_order)
 
     decided = finish(rule_findings)

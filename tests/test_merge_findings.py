@@ -1,0 +1,61 @@
+"""One finding per problem across cfn-lint, CDK's validation report, the cdk-preflight pack and checkov."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cdkcheck.config import EnvironmentConfig
+from cdkcheck.engine.merge import cause, merge_duplicates
+from cdkcheck.engine.policy import apply_policy
+from cdkcheck.model import Finding, Severity, Source, Suppression
+
+
+def finding(source: Source, rule_id: str, *, severity=Severity.ERROR, path="Properties/VpcId", logical_id="Sg",
+            stack="Shop", message="m") -> Finding:
+    return Finding(rule_id=rule_id, source=source, severity=severity, message=message, stack=stack,
+                   logical_id=logical_id, property_path=path)
+
+
+def test_cfn_lint_and_cdks_report_of_the_same_rule_on_the_same_property_are_one_blocking_finding():
+    lint = finding(Source.CFN_LINT, "E1151", message="'vpc-xxxx' does not match")
+    cdk = finding(Source.CDK, "CloudFormation-Validate::E1151", severity=Severity.WARNING,
+                  message="VpcId is not a VPC id")
+    [merged] = merge_duplicates(apply_policy([cdk, lint], EnvironmentConfig(name="e")))
+    assert merged.source is Source.CFN_LINT and merged.blocking  # the strongest decision is kept
+    assert merged.evidence["also_reported_by"] == [
+        {"source": "cdk", "rule_id": "CloudFormation-Validate::E1151", "message": "VpcId is not a VPC id",
+         "blocking": False}]
+
+
+def test_the_engines_fatal_schema_ids_are_cfn_lints_errors_and_pack_ids_match_whoever_ran_the_pack():
+    assert cause(finding(Source.CDK, "CloudFormation-Validate::F3034")) == cause(finding(Source.CFN_LINT, "E3034"))
+    assert cause(finding(Source.CFN_LINT, "W3005")) != cause(finding(Source.CFN_LINT, "E3005"))
+    assert cause(finding(Source.CDK, "cdk-preflight::pf-x")) == cause(finding(Source.PREFLIGHT, "pf-x"))
+    assert cause(finding(Source.CDKCHECK, "CDKC-R4")) is None
+    pack = finding(Source.PREFLIGHT, "pf-rds-engine-mode-serverless-retired", path="Properties/EngineMode")
+    app = finding(Source.CDK, "cdk-preflight::pf-rds-engine-mode-serverless-retired", path="Properties.EngineMode")
+    [merged] = merge_duplicates([app, pack])
+    assert merged.source is Source.PREFLIGHT  # same blocking and severity: the source order decides
+
+
+def test_other_properties_resources_stacks_and_causes_stay_separate():
+    base = finding(Source.CFN_LINT, "E3012")
+    others = [
+        finding(Source.CDK, "CloudFormation-Validate::E3012", path="Properties/GroupName"),
+        finding(Source.CDK, "CloudFormation-Validate::E3012", logical_id="Other"),
+        finding(Source.CDK, "CloudFormation-Validate::E3012", stack="Other"),
+        finding(Source.CDK, "CloudFormation-Validate::E3002"),
+        finding(Source.CHECKOV, "CKV_AWS_23"),
+        finding(Source.CFN_LINT, "E1001", logical_id=None),  # template-level: never merged
+        finding(Source.CDK, "CloudFormation-Validate::E1001", logical_id=None),
+    ]
+    assert merge_duplicates([base, *others]) == [base, *others]
+
+
+def test_a_suppressed_report_does_not_hide_an_unsuppressed_one():
+    acknowledged = replace(finding(Source.CDK, "CloudFormation-Validate::E1151"),
+                           suppression=Suppression(reason="known", origin="acknowledge"))
+    lint = finding(Source.CFN_LINT, "E1151")
+    [merged] = merge_duplicates(apply_policy([acknowledged, lint], EnvironmentConfig(name="e")))
+    assert merged.source is Source.CFN_LINT and merged.suppression is None and merged.blocking
+    assert merged.evidence["also_reported_by"][0]["source"] == "cdk"
