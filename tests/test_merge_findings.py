@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from cdkcheck.config import EnvironmentConfig
-from cdkcheck.engine.merge import cause, merge_duplicates
+from cdkcheck.engine.merge import cause, merge_duplicates, same_problem
 from cdkcheck.engine.policy import apply_policy
 from cdkcheck.model import Finding, Severity, Source, Suppression
 
@@ -59,3 +62,32 @@ def test_a_suppressed_report_does_not_hide_an_unsuppressed_one():
     [merged] = merge_duplicates(apply_policy([acknowledged, lint], EnvironmentConfig(name="e")))
     assert merged.source is Source.CFN_LINT and merged.suppression is None and merged.blocking
     assert merged.evidence["also_reported_by"][0]["source"] == "cdk"
+
+
+def test_a_cdkcheck_rule_and_the_pack_rule_for_the_same_constraint_on_one_resource_are_one_finding():
+    rule = finding(Source.CDKCHECK, "CDKC-R5", logical_id="Db", path=None, message="Iops on gp3 below 400 GiB")
+    pack = finding(Source.PREFLIGHT, "pf-rds-gp3-iops-storage-threshold", logical_id="Db", path="Properties/Iops")
+    elsewhere = replace(pack, logical_id="OtherDb")
+    unrelated = finding(Source.PREFLIGHT, "pf-rds-engine-mode-serverless-retired", logical_id="Db")
+    merged = merge_duplicates(apply_policy([pack, rule, elsewhere, unrelated], EnvironmentConfig(name="e")))
+    assert [(f.rule_id, f.logical_id) for f in merged] == [
+        ("CDKC-R5", "Db"), ("pf-rds-gp3-iops-storage-threshold", "OtherDb"),
+        ("pf-rds-engine-mode-serverless-retired", "Db")]
+    assert merged[0].evidence["also_reported_by"][0]["rule_id"] == "pf-rds-gp3-iops-storage-threshold"
+
+
+@pytest.mark.slow
+def test_each_pack_rule_named_as_the_same_problem_fires_on_that_rules_fail_fixtures():
+    from cdkcheck.analyzers.preflight import Engines, run_preflight
+    from cdkcheck.app.assembly import load_template
+    from cdkcheck.model import Stack
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+    stacks = [Stack(artifact_id=p.stem, stack_name=p.stem, display_name=f"{rule_id}/{p.name}",
+                    account="123456789012", region="us-east-1", template=load_template(p))
+              for rule_id in same_problem() for p in sorted((fixtures / rule_id).glob("fail*.template.json"))]
+    report = run_preflight(stacks, region="us-east-1", engines=Engines())
+    fired = {(f.stack.split("/")[0], f.rule_id) for f in report.findings}
+    for rule_id, pack_ids in same_problem().items():
+        for pack_id in pack_ids:
+            assert (rule_id, pack_id) in fired, f"{pack_id} no longer fires on {rule_id}'s fail fixtures"

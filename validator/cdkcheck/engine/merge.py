@@ -9,25 +9,31 @@ and property and have the same cause, which is read from the ids the tools share
   schema variants with F and the same number (F3034 is cfn-lint's E3034);
 * a pack rule has the same id whoever ran it.
 
-checkov shares no ids with the others, so its findings merge only with the same checkov check.
+checkov shares no ids with the others, so its findings merge only with the same checkov check. Where a
+cdkcheck rule and pack rules check the same constraint (OpenSearch, ElastiCache, RDS storage, subnets),
+data/same_problem.toml names them; a test runs the pack on each rule's fail fixtures to keep it true.
 
 The finding kept is the strongest (blocking over advisory, unsuppressed over suppressed, then severity,
-then cfn-lint, cdk-preflight, cdk, checkov); every other report of the problem stays in its evidence under
+then cdkcheck, cfn-lint, cdk-preflight, cdk, checkov); every other report of the problem stays in its evidence under
 `also_reported_by`, so no source is lost.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import replace
-from typing import Iterable
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Mapping
 
 from cdkcheck.model import Finding, Severity, Source
 
 _LINT_ID = re.compile(r"^([EFWI])(\d{4})$")
 _PACK_NAMESPACE = "cdk-preflight::"
 _ENGINE_NAMESPACE = "CloudFormation-Validate::"
-_SOURCE_ORDER = {Source.CFN_LINT: 0, Source.PREFLIGHT: 1, Source.CDK: 2, Source.CHECKOV: 3, Source.CDKCHECK: 4}
+# cdkcheck's own rules first: their findings carry the evidence (the numbers) and the source line.
+_SOURCE_ORDER = {Source.CDKCHECK: 0, Source.CFN_LINT: 1, Source.PREFLIGHT: 2, Source.CDK: 3, Source.CHECKOV: 4}
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -67,20 +73,56 @@ def _strength(finding: Finding) -> tuple:
             _SOURCE_ORDER.get(finding.source, 5))
 
 
+@lru_cache(maxsize=1)
+def same_problem() -> Mapping[str, frozenset[str]]:
+    """cdkcheck rule id -> the cdk-preflight rules that report the same problem (data/same_problem.toml)."""
+    text = resources.files("cdkcheck").joinpath("data", "same_problem.toml").read_text(encoding="utf-8")
+    return {rule_id: frozenset(ids) for rule_id, ids in tomllib.loads(text).items()}
+
+
 def merge_duplicates(findings: Iterable[Finding]) -> list[Finding]:
     """The findings with each problem reported once (after the policy: the strongest decision is kept)."""
     findings = list(findings)
-    groups: dict[tuple, list[int]] = {}
+    parent = list(range(len(findings)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(i: int, j: int) -> None:
+        parent[root(i)] = root(j)
+
+    first: dict[tuple, int] = {}
+    pack_at: dict[tuple, list[int]] = {}
     for index, f in enumerate(findings):
         why, where = cause(f), _place(f)
         if why is not None and where is not None:
-            groups.setdefault((*where, *why), []).append(index)
-    dropped: set[int] = set()
+            key = (*where, *why)
+            if key in first:
+                join(index, first[key])
+            else:
+                first[key] = index
+        if f.logical_id and why is not None and why[0] == "pack":
+            pack_at.setdefault((f.stack, f.logical_id), []).append(index)
+    # A cdkcheck rule and the pack rules its data names as the same problem, on the same resource.
+    equivalents = same_problem()
+    for index, f in enumerate(findings):
+        if f.source is Source.CDKCHECK and f.rule_id in equivalents and f.logical_id:
+            for other in pack_at.get((f.stack, f.logical_id), ()):
+                if cause(findings[other])[1] in equivalents[f.rule_id]:
+                    join(other, index)
+
+    components: dict[int, list[int]] = {}
+    for index in range(len(findings)):
+        components.setdefault(root(index), []).append(index)
     kept: dict[int, Finding] = {}
-    for indices in groups.values():
+    dropped: set[int] = set()
+    for indices in components.values():
         if len(indices) < 2:
             continue
-        ranked = sorted(indices, key=lambda i: _strength(findings[i]))
+        ranked = sorted(indices, key=lambda i: (_strength(findings[i]), i))
         primary, others = findings[ranked[0]], [findings[i] for i in ranked[1:]]
         also = [{"source": o.source.value, "rule_id": o.rule_id, "message": o.message, "blocking": o.blocking}
                 for o in others]
