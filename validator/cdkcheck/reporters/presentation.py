@@ -28,7 +28,7 @@ BUILTIN_RULES: Mapping[str, tuple[str, str]] = {
                              "Put the real account id in the stack's `env`, as the sample code it came from asks."),
     "CDKC-ENV-REGION": ("A stack is bound to another region than the environment deploys to",
                         "Set the stack's `env` region for this environment, or fix `region` in cdkcheck.toml."),
-    "CDKC-ANALYZER-FAILED": ("An analyzer (cfn-lint or checkov) could not run",
+    "CDKC-ANALYZER-FAILED": ("An analyzer (cfn-lint, checkov or cdk-preflight) could not run",
                              "Its checks are reported as could-not-check; see the message for the cause."),
     "CDKC-RULE-CRASHED": ("A cdkcheck rule raised an error",
                           "The rule's verdict is unknown; report it to the cdkcheck maintainers with the template."),
