@@ -121,6 +121,30 @@ def test_rules_listing_and_docs_show_every_blocking_id_with_its_reason():
         assert f"  {entry.rule_id}  {entry.reason}" in text
         assert f"| {entry.rule_id} | {entry.reason.replace('|', chr(92) + '|')} |" in markdown
     assert "narrowed: blocks only when the target group sets HealthCheckPort" in text
+    for entry in cfn_lint_advisory().values():
+        assert f"  {entry.rule_id}  {entry.reason}" in text
+        assert f"| {entry.rule_id} | {entry.reason.replace('|', chr(92) + '|')} |" in markdown
+    blocking_errors = sum(1 for rule_id in cfn_lint_blocking() if rule_id.startswith("E"))
+    counts = f"{blocking_errors + len(cfn_lint_advisory())} error ids: {blocking_errors} block, " \
+             f"{len(cfn_lint_advisory())} advisory"
+    assert counts in text and counts in markdown
+
+
+def test_rules_listing_gives_the_packs_policy_with_counts_from_the_installed_pack():
+    from cdkcheck.analyzers.preflight import load_pack
+    from cdkcheck.engine.policy import preflight_advisory
+
+    pack = load_pack()
+    text, markdown = rules_text(), rules_markdown()
+    retired = sum(1 for r in pack.rules if r.retired)
+    warn = sum(1 for r in pack.active if r.severity == "WARN")
+    summary = (f"cdk-preflight {pack.version} / cloudformation-validate {pack.engine_version}: {len(pack.rules)} "
+               f"rules, {len(pack.active) - warn - len(preflight_advisory())} ERROR rules block, "
+               f"{len(preflight_advisory())} ERROR rules demoted, {warn} WARN rules advisory, "
+               f"{retired} retired rules not run")
+    assert summary in text and summary in markdown
+    for demoted in preflight_advisory().values():
+        assert f"  {demoted.rule_id}  {demoted.reason}" in text and demoted.evidence in text
 
 
 def test_readme_what_blocks_names_the_listed_ids():
