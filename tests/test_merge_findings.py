@@ -91,3 +91,18 @@ def test_each_pack_rule_named_as_the_same_problem_fires_on_that_rules_fail_fixtu
     for rule_id, pack_ids in same_problem().items():
         for pack_id in pack_ids:
             assert (rule_id, pack_id) in fired, f"{pack_id} no longer fires on {rule_id}'s fail fixtures"
+
+
+@pytest.mark.slow
+def test_through_the_cli_cfn_lint_and_cdks_own_report_of_one_problem_are_one_finding(tmp_path):
+    from test_blocking_policy import run_cli
+
+    assembly = Path(__file__).resolve().parent / "analyzers" / "data" / "orders_assembly"
+    _, report, _ = run_cli("--assembly", str(assembly), "--offline", cwd=tmp_path)
+    [environment] = report["environments"]
+    on_queue = [f for f in environment["findings"] if f["logical_id"] == "Queue"
+                and f["property_path"] == "Properties/VisibilityTimeout"]
+    [too_long] = on_queue  # cfn-lint's E3034 and the validation report's F3034: one finding
+    assert (too_long["source"], too_long["rule_id"], too_long["blocking"]) == ("cfn-lint", "E3034", True)
+    assert [(a["source"], a["rule_id"]) for a in too_long["evidence"]["also_reported_by"]] == [
+        ("cdk", "CloudFormation-Validate::F3034")]
