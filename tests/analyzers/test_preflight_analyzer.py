@@ -119,3 +119,15 @@ def test_every_demoted_rule_is_an_error_rule_of_the_installed_pack_with_corpus_e
         assert rule_id in rules, f"{rule_id} is not in cdk-preflight {load_pack().version}"
         assert rules[rule_id].severity == "ERROR" and not rules[rule_id].retired, rule_id
         assert len(entry.reason) > 30 and "integ" in entry.evidence, rule_id
+
+
+def test_a_template_with_a_transform_is_checked_with_every_rule(make_stack, data_dir, tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(Engines, "engine_for", lambda self, pack, types, region, account: seen.append(types))
+    sam = tmp_path / "Sam.template.json"
+    sam.write_text('{"Transform": "AWS::Serverless-2016-10-31", "Resources": {"Fn": {"Type": '
+                   '"AWS::Serverless::Function", "Properties": {"InlineCode": "x", "Handler": "index.h", '
+                   '"Runtime": "python3.12"}}}}')
+    run_preflight([make_stack(data_dir / "preflight" / "aurora-serverless-v2.template.json")], region="us-east-1")
+    run_preflight([make_stack(sam, display_name="Sam")], region="us-east-1")
+    assert seen == [frozenset({"AWS::RDS::DBCluster", "AWS::CloudFront::Distribution"}), None]

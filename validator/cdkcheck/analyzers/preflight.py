@@ -167,6 +167,7 @@ class Engines:
         self._built: dict[tuple, Any] = {}
 
     def engine_for(self, pack: Pack, types: frozenset[str] | None, region: str | None, account: str | None):
+        """An engine with the active rules for `types` (every active rule when None)."""
         rules = pack.for_types(types)
         key = (tuple(r.id for r in rules), region, account)
         with self._lock:
@@ -247,7 +248,7 @@ def run_preflight(
         by_environment[identity[1:]].append(identity)
     for (where_region, where_account), identities in by_environment.items():
         templates = [pending[i][0].template for i in identities]
-        types = frozenset(t for template in templates for t in _resource_types(template))
+        types = _resource_types(templates)
         try:
             engine = engines.engine_for(pack, types, where_region, where_account)
         except Exception as exc:  # a pack the engine cannot compile: nothing here can be checked
@@ -317,8 +318,17 @@ def _in_brackets(url: str | None) -> str | None:
     return f"({url})" if url else None
 
 
-def _resource_types(template: Template) -> set[str]:
-    return {r.type for r in template.resources.values() if isinstance(r.type, str)}
+def _resource_types(templates: Sequence[Template]) -> frozenset[str] | None:
+    """The types to prune the rules to; None (every rule) when a template's types cannot be read as written."""
+    types: set[str] = set()
+    for template in templates:
+        if "Transform" in template.body:
+            return None  # a macro (SAM, ...) turns resources into others: prune nothing, as the pack itself does
+        for resource in template.resources.values():
+            if not isinstance(resource.type, str):
+                return None
+            types.add(resource.type)
+    return frozenset(types)
 
 
 def _key(pack: Pack, template: Template, region: str | None, account: str | None) -> CacheKey:
