@@ -1,15 +1,16 @@
-"""Run cfn-lint and checkov ahead of the per-environment checks: once for all environments, as early as
-the templates exist, into results the checks then read.
+"""Run cfn-lint, checkov and the cdk-preflight pack ahead of the per-environment checks: once for all
+environments, as early as the templates exist, into results the checks then read.
 
 Why: checkov's start-up (about 2 s) and cfn-lint's (about 1 s) would otherwise be paid once per
 environment, after the synth, and one environment after the other. Here:
 
 * `warm_up` (called when a synth starts) starts a checkov process and a cfn-lint worker, whose
-  imports then overlap the synth;
+  imports then overlap the synth, and reads the pack's rule data;
 * `speculate` (called when the app has written its templates but is still running CDK's validation
   plugins, about 3 s for courtcase) analyzes a copy of those templates;
 * `submit` (called with the final assembly) analyzes whatever is not already done or under way:
-  every environment's templates at once, deduplicated, cfn-lint spread over worker processes.
+  every environment's templates at once, deduplicated, cfn-lint spread over worker processes, the pack
+  in one engine per deploy region and account, built with the rules for the types present.
 
 It is only ever a head start: results are stored under the template's content hash (CacheKey), so a
 template analyzed early counts only if the final one has the same bytes, and an analysis that fails
