@@ -106,3 +106,10 @@ def test_through_the_cli_cfn_lint_and_cdks_own_report_of_one_problem_are_one_fin
     assert (too_long["source"], too_long["rule_id"], too_long["blocking"]) == ("cfn-lint", "E3034", True)
     assert [(a["source"], a["rule_id"]) for a in too_long["evidence"]["also_reported_by"]] == [
         ("cdk", "CloudFormation-Validate::F3034")]
+
+
+def test_one_tool_reporting_a_rule_twice_at_one_place_is_two_problems():
+    first = finding(Source.CFN_LINT, "E3003", path="Properties", message="'Engine' is a required property")
+    second = finding(Source.CFN_LINT, "E3003", path="Properties", message="'Port' is a required property")
+    cdk = finding(Source.CDK, "CloudFormation-Validate::F3003", path="Properties")
+    assert merge_duplicates([first, second, cdk]) == [first, second, cdk]

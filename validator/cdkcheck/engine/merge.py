@@ -9,7 +9,8 @@ and property and have the same cause, which is read from the ids the tools share
   schema variants with F and the same number (F3034 is cfn-lint's E3034);
 * a pack rule has the same id whoever ran it.
 
-checkov shares no ids with the others, so its findings merge only with the same checkov check. Where a
+Only reports by different tools merge: one tool reporting a rule twice at one place means two things.
+checkov shares no ids with the others, so its findings stay as they are. Where a
 cdkcheck rule and pack rules check the same constraint (OpenSearch, ElastiCache, RDS storage, subnets),
 data/same_problem.toml names them; a test runs the pack on each rule's fail fixtures to keep it true.
 
@@ -94,18 +95,20 @@ def merge_duplicates(findings: Iterable[Finding]) -> list[Finding]:
     def join(i: int, j: int) -> None:
         parent[root(i)] = root(j)
 
-    first: dict[tuple, int] = {}
+    at: dict[tuple, list[int]] = {}
     pack_at: dict[tuple, list[int]] = {}
     for index, f in enumerate(findings):
         why, where = cause(f), _place(f)
         if why is not None and where is not None:
-            key = (*where, *why)
-            if key in first:
-                join(index, first[key])
-            else:
-                first[key] = index
+            at.setdefault((*where, *why), []).append(index)
         if f.logical_id and why is not None and why[0] == "pack":
             pack_at.setdefault((f.stack, f.logical_id), []).append(index)
+    for indices in at.values():
+        sources = [findings[i].source for i in indices]
+        # One tool reporting a rule twice at one place means two things (E3003: two missing properties).
+        if len(indices) > 1 and len(set(sources)) == len(sources):
+            for i in indices[1:]:
+                join(i, indices[0])
     # A cdkcheck rule and the pack rules its data names as the same problem, on the same resource.
     equivalents = same_problem()
     for index, f in enumerate(findings):
