@@ -19,7 +19,7 @@ import pytest
 
 from cdkcheck.config import EnvironmentConfig, parse_config
 from cdkcheck.model import Finding, Severity, Source
-from cdkcheck.engine.policy import NARROWINGS, apply_policy, cfn_lint_blocking, is_blocking
+from cdkcheck.engine.policy import NARROWINGS, apply_policy, cfn_lint_advisory, cfn_lint_blocking, is_blocking
 from cdkcheck.cli.rule_reference import rules_markdown, rules_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,11 +39,32 @@ def lint_finding(rule_id: str, **changes) -> Finding:
 
 def test_every_listed_id_says_why_the_deploy_fails_and_where_that_is_documented():
     entries = cfn_lint_blocking()
-    assert set(entries) == set(tomllib.loads(DATA_FILE.read_text()))
-    for entry in entries.values():
+    data = tomllib.loads(DATA_FILE.read_text())
+    assert set(data) == {"block", "advisory"}
+    assert set(entries) == set(data["block"]) and set(cfn_lint_advisory()) == set(data["advisory"])
+    assert not set(entries) & set(cfn_lint_advisory())
+    for entry in [*entries.values(), *cfn_lint_advisory().values()]:
         assert entry.rule_id[:1] in "EW" and entry.rule_id[1:].isdigit(), entry.rule_id
         assert len(entry.reason) > 30, entry
         assert entry.source.startswith("https://"), entry
+
+
+def test_every_error_rule_of_the_installed_cfn_lint_is_reviewed():
+    """The whole error catalogue, not only the ids seen: a new cfn-lint release with a new E rule fails here."""
+    import cfnlint.rules
+    import importlib
+    import inspect
+    import pkgutil
+
+    installed = set()
+    for module in pkgutil.walk_packages(cfnlint.rules.__path__, "cfnlint.rules."):
+        for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            if issubclass(cls, cfnlint.rules.CloudFormationLintRule) and str(getattr(cls, "id", "")).startswith("E"):
+                installed.add(cls.id)
+    assert len(installed) > 200
+    reviewed = set(cfn_lint_blocking()) | set(cfn_lint_advisory())
+    assert installed - reviewed == set(), "review these cfn-lint ids into data/cfn_lint_blocking.toml"
+    assert {i for i in reviewed if i.startswith("E")} - installed == set(), "ids cfn-lint no longer has"
 
 
 def test_narrowed_ids_and_their_implementations_match():
@@ -100,6 +121,30 @@ def test_rules_listing_and_docs_show_every_blocking_id_with_its_reason():
         assert f"  {entry.rule_id}  {entry.reason}" in text
         assert f"| {entry.rule_id} | {entry.reason.replace('|', chr(92) + '|')} |" in markdown
     assert "narrowed: blocks only when the target group sets HealthCheckPort" in text
+    for entry in cfn_lint_advisory().values():
+        assert f"  {entry.rule_id}  {entry.reason}" in text
+        assert f"| {entry.rule_id} | {entry.reason.replace('|', chr(92) + '|')} |" in markdown
+    blocking_errors = sum(1 for rule_id in cfn_lint_blocking() if rule_id.startswith("E"))
+    counts = f"{blocking_errors + len(cfn_lint_advisory())} error ids: {blocking_errors} block, " \
+             f"{len(cfn_lint_advisory())} advisory"
+    assert counts in text and counts in markdown
+
+
+def test_rules_listing_gives_the_packs_policy_with_counts_from_the_installed_pack():
+    from cdkcheck.analyzers.preflight import load_pack
+    from cdkcheck.engine.policy import preflight_advisory
+
+    pack = load_pack()
+    text, markdown = rules_text(), rules_markdown()
+    retired = sum(1 for r in pack.rules if r.retired)
+    warn = sum(1 for r in pack.active if r.severity == "WARN")
+    summary = (f"cdk-preflight {pack.version} / cloudformation-validate {pack.engine_version}: {len(pack.rules)} "
+               f"rules, {len(pack.active) - warn - len(preflight_advisory())} ERROR rules block, "
+               f"{len(preflight_advisory())} ERROR rules demoted, {warn} WARN rules advisory, "
+               f"{retired} retired rules not run")
+    assert summary in text and summary in markdown
+    for demoted in preflight_advisory().values():
+        assert f"  {demoted.rule_id}  {demoted.reason}" in text and demoted.evidence in text
 
 
 def test_readme_what_blocks_names_the_listed_ids():

@@ -150,3 +150,27 @@ def test_a_template_cfn_lint_fails_on_in_a_worker_costs_only_that_template(order
     assert outcome.status is CheckStatus.UNKNOWN and "Gone.template.json: FileNotFoundError" in outcome.reason
     assert [f.stack for f in report.findings if f.rule_id == ANALYZER_FAILED] == ["Prod/Gone"]
     assert {f.stack for f in report.findings if f.rule_id == "E3034"} == {"Prod/Orders", "Prod/Orders/Archive"}
+
+
+@pytest.mark.slow
+def test_the_pack_runs_ahead_once_per_template_and_environments_read_its_results(data_dir, make_stack, tmp_path,
+                                                                                 monkeypatch):
+    from cdkcheck.analyzers import preflight
+
+    stacks = [make_stack(data_dir / "preflight" / "aurora-serverless-v1.template.json"),
+              make_stack(data_dir / "preflight" / "aurora-serverless-v2.template.json", display_name="Fixed")]
+    validated = []
+    real_validate = preflight.validate
+    monkeypatch.setattr(preflight, "validate", lambda engine, t: validated.append(t.path.name) or
+                        real_validate(engine, t))
+    ahead = AnalysisAhead(ResultCache(tmp_path), lint_workers=1)
+    try:
+        ahead.submit([AnalysisJob(tuple(stacks), "us-east-1"), AnalysisJob(tuple(stacks[:1]), "us-east-1")])
+        ahead.submit([AnalysisJob(tuple(stacks), "us-east-1", preflight=False)])  # an environment with it off
+        report = preflight.run_preflight(stacks, region="us-east-1", cache=ahead.results)
+    finally:
+        ahead.close()
+    assert sorted(validated) == sorted(s.template.path.name for s in stacks)  # ahead only, once each
+    assert {f.rule_id for f in report.findings} == {"pf-rds-engine-mode-serverless-retired",
+                                                   "pf-cloudfront-acm-cert-region"}
+    assert not [t for t in threading.enumerate() if t.name.startswith("cdkcheck-")]

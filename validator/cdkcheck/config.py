@@ -32,6 +32,7 @@ ENVIRONMENT_KEYS: dict[str, tuple[type, ...]] = {
     "checkov_blocking": (list,),  # checkov check ids that block in this environment
     "cfn_lint_ignore": (list,),  # cfn-lint rule ids not to run
     "cfn_lint_blocking": (list,),  # cfn-lint rule ids that block here besides the reviewed list ("*" for all)
+    "preflight": (str,),  # the cdk-preflight rule pack: "blocking" (default), "advisory" or "off"
     "max_deploy_minutes": (int, float),
     "deploy_time_blocking": (bool,),
     "rules": (dict,),  # rule id -> {enabled, severity, options...}
@@ -48,6 +49,8 @@ TOP_LEVEL_KEYS = ("environments", "defaults", "suppressions", "synth_timeout", "
 SUPPRESSION_KEYS = ("rule", "path", "environments", "reason", "expires", "stack")
 
 DEFAULT_SYNTH_TIMEOUT = 300.0
+# The cdk-preflight pack per environment: its ERROR rules block (and the pack must run), only advise, or do not run.
+PREFLIGHT_MODES = ("blocking", "advisory", "off")
 # With no environments configured, every stack is checked as one environment of this name.
 IMPLICIT_ENVIRONMENT = "default"
 _ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -91,6 +94,7 @@ class EnvironmentConfig:
     checkov_blocking: tuple[str, ...] = ()
     cfn_lint_ignore: tuple[str, ...] = ()
     cfn_lint_blocking: tuple[str, ...] = ()
+    preflight: str = "blocking"  # PREFLIGHT_MODES
     max_deploy_minutes: float = 60.0
     deploy_time_blocking: bool = False
     rules: Mapping[str, RuleSetting] = field(default_factory=dict)
@@ -197,6 +201,10 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         raise ConfigError(f"'{prefix}live' must be one of {', '.join(LIVE_MODES)}, not '{live}'",
                           file=where, hint=did_you_mean(live, LIVE_MODES))
     fail_on = _severity(table.get("fail_on", "error"), where, prefix + "fail_on")
+    preflight = table.get("preflight", "blocking")
+    if preflight not in PREFLIGHT_MODES:
+        raise ConfigError(f"'{prefix}preflight' must be one of {', '.join(PREFLIGHT_MODES)}, not '{preflight}'",
+                          file=where, hint=did_you_mean(preflight, PREFLIGHT_MODES))
     for key in ("stacks", "checkov_blocking", "cfn_lint_ignore", "cfn_lint_blocking"):
         if not all(isinstance(v, str) for v in table.get(key, [])):
             raise ConfigError(f"'{prefix}{key}' must be a list of strings", file=where)
@@ -230,6 +238,7 @@ def _parse_environment(name: str, table: Mapping[str, Any], where: str, timeout:
         checkov_blocking=tuple(table.get("checkov_blocking", ())),
         cfn_lint_ignore=tuple(table.get("cfn_lint_ignore", ())),
         cfn_lint_blocking=tuple(table.get("cfn_lint_blocking", ())),
+        preflight=preflight,
         max_deploy_minutes=float(table.get("max_deploy_minutes", 60)),
         deploy_time_blocking=bool(table.get("deploy_time_blocking", False)),
         rules=rules,

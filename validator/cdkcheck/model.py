@@ -30,6 +30,7 @@ class Source(str, Enum):
     CFN_LINT = "cfn-lint"
     CHECKOV = "checkov"
     CDK = "cdk"
+    PREFLIGHT = "cdk-preflight"  # the cdk-preflight rule pack, run by AWS's cloudformation-validate engine
 
 
 class Verdict(str, Enum):

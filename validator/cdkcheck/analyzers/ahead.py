@@ -1,15 +1,16 @@
-"""Run cfn-lint and checkov ahead of the per-environment checks: once for all environments, as early as
-the templates exist, into results the checks then read.
+"""Run cfn-lint, checkov and the cdk-preflight pack ahead of the per-environment checks: once for all
+environments, as early as the templates exist, into results the checks then read.
 
 Why: checkov's start-up (about 2 s) and cfn-lint's (about 1 s) would otherwise be paid once per
 environment, after the synth, and one environment after the other. Here:
 
 * `warm_up` (called when a synth starts) starts a checkov process and a cfn-lint worker, whose
-  imports then overlap the synth;
+  imports then overlap the synth, and reads the pack's rule data;
 * `speculate` (called when the app has written its templates but is still running CDK's validation
   plugins, about 3 s for courtcase) analyzes a copy of those templates;
 * `submit` (called with the final assembly) analyzes whatever is not already done or under way:
-  every environment's templates at once, deduplicated, cfn-lint spread over worker processes.
+  every environment's templates at once, deduplicated, cfn-lint spread over worker processes, the pack
+  in one engine per deploy region and account, built with the rules for the types present.
 
 It is only ever a head start: results are stored under the template's content hash (CacheKey), so a
 template analyzed early counts only if the final one has the same bytes, and an analysis that fails
@@ -34,6 +35,7 @@ from cdkcheck.model import Assembly, Finding, Stack
 
 CHECKOV = "checkov"
 CFN_LINT = "cfn-lint"
+PREFLIGHT = "cdk-preflight"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class AnalysisJob:
     stacks: tuple[Stack, ...]
     region: str | None
     cfn_lint_ignore: tuple[str, ...] = ()
+    account: str | None = None
+    preflight: bool = True  # the environment runs the cdk-preflight pack
 
 
 class SharedResults:
@@ -117,6 +121,7 @@ class AnalysisAhead:
         self._threads: list[threading.Thread] = []
         self._copies: list[Path] = []
         self._checkov = None
+        self._engines = None  # preflight.Engines, made on first use
         self._closed = False
 
     def warm_up(self, *, region: str | None, cfn_lint_ignore: Sequence[str] = ()) -> None:
@@ -130,6 +135,7 @@ class AnalysisAhead:
             self._checkov = WarmCheckov(start_now=True)
         if self._pool is not None:
             self._pool.warm(sorted(set(CDK_NOISE_RULES) | set(cfn_lint_ignore)), region or DEFAULT_REGION)
+        self._start(_read_pack, "cdkcheck-preflight-pack")  # its rule data is read while the app synthesizes
 
     def speculate(self, partial_assembly: Path, jobs_for: Callable[[Assembly], Sequence[AnalysisJob]]) -> None:
         """Analyze the templates of an assembly still being written; never raises, never waits."""
@@ -149,6 +155,7 @@ class AnalysisAhead:
         """Start analyzing every template of `jobs` not already done or under way; returns at once."""
         checkov_stacks: list[Stack] = []
         lint_groups: dict[tuple, list[Stack]] = {}
+        preflight_groups: dict[tuple, list[Stack]] = {}
         with self._lock:
             if self._closed:
                 return
@@ -163,11 +170,18 @@ class AnalysisAhead:
                     if lint_identity not in self._submitted:
                         self._submitted.add(lint_identity)
                         lint_groups.setdefault((job.region, ignore), []).append(stack)
+                    where = (job.region or stack.region, job.account or stack.account)
+                    if job.preflight and (PREFLIGHT, sha, *where) not in self._submitted:
+                        self._submitted.add((PREFLIGHT, sha, *where))
+                        preflight_groups.setdefault((job.region, job.account), []).append(stack)
         if checkov_stacks:
             self._run_reserved(CHECKOV, checkov_stacks, self._run_checkov)
         for (region, ignore), stacks in lint_groups.items():
             self._run_reserved(CFN_LINT, stacks,
                                lambda stacks, region=region, ignore=ignore: self._run_cfn_lint(stacks, region, ignore))
+        for (region, account), stacks in preflight_groups.items():
+            self._run_reserved(PREFLIGHT, stacks, lambda stacks, region=region, account=account:
+                               self._run_preflight(stacks, region, account))
 
     def close(self) -> None:
         """Stop whatever is still running (nobody needs it any more) and remove the copies."""
@@ -218,6 +232,15 @@ class AnalysisAhead:
 
         run_cfn_lint(stacks, region=region, ignore=ignore, cache=self.results.without_waiting(), pool=self._pool)
 
+    def _run_preflight(self, stacks: list[Stack], region: str | None, account: str | None) -> None:
+        from cdkcheck.analyzers.preflight import Engines, run_preflight
+
+        with self._lock:
+            if self._engines is None:
+                self._engines = Engines()
+            engines = self._engines
+        run_preflight(stacks, region=region, account=account, cache=self.results.without_waiting(), engines=engines)
+
     def _start(self, target: Callable[[], None], name: str) -> bool:
         thread = threading.Thread(target=target, name=name, daemon=True)
         with self._lock:  # started under the lock: close() then sees it and joins it
@@ -240,3 +263,12 @@ class AnalysisAhead:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
         return copy
+
+
+def _read_pack() -> None:
+    from cdkcheck.analyzers.preflight import PackUnavailable, load_pack
+
+    try:
+        load_pack()
+    except PackUnavailable:
+        pass  # the environment's own run reports it

@@ -159,6 +159,7 @@ def render_config(proposals: Sequence[ProposedEnvironment], leftover: Sequence[s
         "# checkov_blocking = []          # checkov ids that block (\"*\" for all); otherwise checkov advises",
         "# cfn_lint_ignore = []           # cfn-lint rule ids not to run",
         "# cfn_lint_blocking = []         # cfn-lint ids that block besides `cdkcheck rules`' list (\"*\" for all)",
+        '# preflight = "blocking"         # the cdk-preflight pack: "blocking", "advisory" or "off"',
         "# max_deploy_minutes = 60        # warn when the estimated first deploy takes longer",
         "",
     ]

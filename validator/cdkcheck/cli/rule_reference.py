@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from cdkcheck.errors import UsageError, closest
-from cdkcheck.engine.policy import NEVER_BLOCKING, BlockingEntry, cfn_lint_blocking
+from cdkcheck.engine.policy import (NEVER_BLOCKING, BlockingEntry, cfn_lint_advisory, cfn_lint_blocking,
+                                    preflight_advisory)
 from cdkcheck.ruleset import Rule
 
 
@@ -42,6 +43,18 @@ def folded_in() -> tuple[FoldedIn, ...]:
                   "E3059/E3060 subnet CIDR inside the VPC / overlapping (CDKC-V4 covers what they cannot see), "
                   "E3680 ALB subnet count (advisory: one Local Zone subnet is allowed; CDKC-V5 checks the zones). "
                   "Turn rules off per environment with cfn_lint_ignore.",
+        ),
+        FoldedIn(
+            source="cdk-preflight",
+            ids="pf-* rules of the cdk-preflight pack, run by AWS's cloudformation-validate engine "
+                f"({_pack_summary()})",
+            blocking="ERROR rules block (each a deploy failure the pack reproduced against AWS), except those the "
+                     f"deployed-template corpus shows false ({len(preflight_advisory())}, listed below with the "
+                     "evidence); WARN rules (doc-only) are advisory; retired rules (now blocked by the engine "
+                     "itself) are not run. Per environment: preflight = \"advisory\" or \"off\"",
+            notes="Runs on every synthesized template without touching the app; an app's own "
+                  "`cdk-preflight::<id>` acknowledgements apply. The same problem reported by cfn-lint, CDK's "
+                  "validation report or the pack is one finding, with every source in its evidence.",
         ),
         FoldedIn(
             source="checkov",
@@ -105,11 +118,20 @@ def rules_text(rules: Sequence[Rule] | None = None) -> str:
         lines.append(f"  {f.source}: {f.ids}")
         lines.append(f"    blocking: {f.blocking}")
         lines.append(f"    {f.notes}")
-    lines += ["", f"cfn-lint ids that block ({len(cfn_lint_blocking())}; data/cfn_lint_blocking.toml):", ""]
+    lines += ["", f"cfn-lint error catalogue reviewed ({_review_counts()}; data/cfn_lint_blocking.toml).",
+              f"cfn-lint ids that block ({len(cfn_lint_blocking())}):", ""]
     for entry in _blocking_entries():
         lines.append(f"  {entry.rule_id}  {entry.reason}")
         if entry.narrow:
             lines.append(f"         narrowed: {entry.narrow}")
+    lines += ["", f"cfn-lint error ids reviewed as advisory ({len(cfn_lint_advisory())}):", ""]
+    for entry in _sorted(cfn_lint_advisory().values()):
+        lines.append(f"  {entry.rule_id}  {entry.reason}")
+    lines += ["", f"cdk-preflight pack ({_pack_summary()}; data/preflight_policy.toml).",
+              f"ERROR rules demoted to advisory by the deployed-template corpus ({len(preflight_advisory())}):", ""]
+    for demoted in sorted(preflight_advisory().values(), key=lambda d: d.rule_id):
+        lines.append(f"  {demoted.rule_id}  {demoted.reason}")
+        lines.append(f"    evidence: {demoted.evidence}")
     lines += ["", "Per environment: rules.<ID> = {enabled, severity, options} in cdkcheck.toml; "
                   "`cdkcheck explain ID` for one rule."]
     return "\n".join(lines) + "\n"
@@ -178,10 +200,18 @@ def _external_hint(rule_id: str) -> str | None:
         return "a checkov check: see https://www.checkov.io/5.Policy%20Index/cloudformation.html"
     if upper[:1] in ("E", "W", "I") and upper[1:].isdigit():
         entry = cfn_lint_blocking().get(upper)
+        advice = cfn_lint_advisory().get(upper)
         policy = (f"blocks a deploy: {entry.reason}" + (f"; narrowed: {entry.narrow}" if entry.narrow else "")
-                  if entry else "an advisory in cdkcheck unless an environment's cfn_lint_blocking names it")
+                  if entry else f"reviewed as an advisory: {advice.reason}" if advice
+                  else "an advisory in cdkcheck unless an environment's cfn_lint_blocking names it")
         return (f"a cfn-lint rule, {policy}; see "
                 "https://github.com/aws-cloudformation/cfn-lint/blob/main/docs/rules.md")
+    if rule_id.lower().startswith("pf-"):
+        demoted = preflight_advisory().get(rule_id.lower())
+        policy = (f"advisory in cdkcheck: {demoted.reason}" if demoted
+                  else "its ERROR rules block, its WARN rules are advisory")
+        return (f"a cdk-preflight rule, {policy}; see "
+                "https://github.com/badmintoncryer/cdk-preflight/blob/main/docs/rules.md")
     if upper.startswith("CDK-"):
         return "reported by CDK itself: see `cdkcheck rules`"
     return None
@@ -216,6 +246,19 @@ def rules_markdown(rules: Sequence[Rule] | None = None) -> str:
             "| id | why the deploy fails | narrowed | source |", "|---|---|---|---|"]
     for entry in _blocking_entries():
         out.append(f"| {entry.rule_id} | {_cell(entry.reason)} | {_cell(entry.narrow or '')} | <{entry.source}> |")
+    out += ["", "## cfn-lint error ids reviewed as advisory", "",
+            f"Every error rule of the installed cfn-lint is reviewed ({_review_counts()}); these "
+            "do not, by themselves, make CloudFormation or the service refuse the deploy.", "",
+            "| id | why it does not block | source |", "|---|---|---|"]
+    for entry in _sorted(cfn_lint_advisory().values()):
+        out.append(f"| {entry.rule_id} | {_cell(entry.reason)} | <{entry.source}> |")
+    out += ["", "## cdk-preflight rules demoted to advisory", "",
+            "<!-- From validator/cdkcheck/data/preflight_policy.toml. -->", "",
+            f"The pack: {_pack_summary()}. ERROR rules block except these, which the deployed-template corpus "
+            "(fixtures/corpus/integ) shows false; each is also noted in docs/upstream-notes.md.", "",
+            "| id | why it does not block | evidence |", "|---|---|---|"]
+    for demoted in sorted(preflight_advisory().values(), key=lambda d: d.rule_id):
+        out.append(f"| {demoted.rule_id} | {_cell(demoted.reason)} | {_cell(demoted.evidence)} |")
     for r in rules:
         m = r.meta
         out += ["", f"## {m.id} {m.name}", "", m.summary, "",
@@ -235,7 +278,35 @@ def rules_markdown(rules: Sequence[Rule] | None = None) -> str:
 
 
 def _blocking_entries() -> list[BlockingEntry]:
-    return sorted(cfn_lint_blocking().values(), key=lambda e: (e.rule_id[1:], e.rule_id))
+    return _sorted(cfn_lint_blocking().values())
+
+
+def _sorted(entries) -> list[BlockingEntry]:
+    return sorted(entries, key=lambda e: (e.rule_id[1:], e.rule_id))
+
+
+def _review_counts() -> str:
+    blocking, advisory = cfn_lint_blocking(), cfn_lint_advisory()
+    errors = sum(1 for rule_id in blocking if rule_id.startswith("E"))
+    return (f"{errors + len(advisory)} error ids: {errors} block, {len(advisory)} advisory; "
+            f"plus {len(blocking) - errors} warning ids that block")
+
+
+def _pack_summary() -> str:
+    """The installed pack's rule counts by how cdkcheck treats them."""
+    from cdkcheck.analyzers.preflight import PackUnavailable, load_pack
+
+    try:
+        pack = load_pack()
+    except PackUnavailable as exc:
+        return f"not available: {exc}"
+    demoted = preflight_advisory()
+    active = pack.active
+    errors = [r for r in active if r.severity == "ERROR"]
+    blocking = [r for r in errors if r.id not in demoted]
+    return (f"{pack.versions}: {len(pack.rules)} rules, {len(blocking)} ERROR rules block, "
+            f"{len(errors) - len(blocking)} ERROR rules demoted, {len(active) - len(errors)} WARN rules advisory, "
+            f"{len(pack.rules) - len(active)} retired rules not run")
 
 
 def _sort_key(rule_id: str) -> tuple[str, int, str]:

@@ -34,6 +34,7 @@ from cdkcheck.model import (
     SourceLocation, Stack,
 )
 from cdkcheck.template.placeholders import describe_account, placeholder_account, placeholder_region, placeholder_values
+from cdkcheck.engine.merge import merge_duplicates
 from cdkcheck.engine.policy import PolicyContext, apply_policy
 from cdkcheck.template.redact import redact_result, secret_values
 from cdkcheck.engine.rule_runner import run_rules
@@ -227,7 +228,9 @@ def _analysis_jobs(assembly: Assembly, environments: Sequence[EnvironmentConfig]
         except CdkcheckError:  # the environment's own check reports it
             continue
         region = _environment_region(environment, stacks)
-        jobs.append(AnalysisJob(stacks, region, tuple(environment.cfn_lint_ignore)))
+        jobs.append(AnalysisJob(stacks, region, tuple(environment.cfn_lint_ignore),
+                                account=environment.account or _common(s.account for s in stacks),
+                                preflight=environment.preflight != "off"))
     return jobs
 
 
@@ -294,6 +297,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     from cdkcheck.analyzers import cdk as cdk_findings
     from cdkcheck.analyzers.cfn_lint import run_cfn_lint
     from cdkcheck.analyzers.checkov import run_checkov
+    from cdkcheck.analyzers.preflight import run_preflight
 
     findings += cdk_findings.annotation_findings(stacks)
     findings += cdk_findings.validation_report_findings(p.assembly, stacks)
@@ -305,11 +309,19 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     outcomes.append(live_outcome)
     live_required = environment.live == "required" and not options.offline
     reads: dict[str, Reads] = {}
-    with futures.ThreadPoolExecutor(max_workers=2) as pool:
+    with futures.ThreadPoolExecutor(max_workers=3) as pool:
         checkov_job = pool.submit(run_checkov, stacks, cache=analyzer_cache,
                                   blocking_required=bool(environment.checkov_blocking))
         lint_job = pool.submit(run_cfn_lint, stacks, region=region, ignore=environment.cfn_lint_ignore,
                                cache=analyzer_cache)
+        analyzer_jobs = [lint_job, checkov_job]
+        if environment.preflight != "off":
+            # Required where its ERROR rules block: a pack that could not run leaves the verdict open.
+            analyzer_jobs.append(pool.submit(run_preflight, stacks, region=region, account=account,
+                                             cache=analyzer_cache, required=environment.preflight == "blocking"))
+        else:
+            outcomes.append(CheckOutcome(check="cdk-preflight", status=CheckStatus.SKIPPED,
+                                         reason="preflight = \"off\" for this environment"))
         context = RuleContext(
             environment=EnvironmentInfo(name=environment.name, account=account, region=region,
                                         max_deploy_minutes=environment.max_deploy_minutes),
@@ -318,7 +330,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
         )
         rule_findings, rule_outcomes = run_rules(rules, context, environment.rules, live_required=live_required,
                                                  reads=reads)
-        for job in (lint_job, checkov_job):
+        for job in analyzer_jobs:
             report = job.result()
             findings += report.findings
             outcomes += report.outcomes
@@ -331,7 +343,8 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
         done = apply_suppressions(done, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
         done = judge_version_findings(done, stacks, facts)
-        decided = apply_policy(done, environment, PolicyContext(stacks=stacks))
+        # One finding per problem: cfn-lint, CDK's report and the pack often report the same one.
+        decided = merge_duplicates(apply_policy(done, environment, PolicyContext(stacks=stacks)))
         return sorted((replace(f, evidence=_key_sorted(f.evidence)) for f in decided), key=_finding_order)
 
     decided = finish(rule_findings)

@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Callable, Iterable, Mapping, Sequence
 
 from cdkcheck.config import EnvironmentConfig
-from cdkcheck.model import Finding, Source, Stack
+from cdkcheck.model import Finding, Severity, Source, Stack
 
 # Reports that a check could not run; the UNKNOWN outcome beside them decides the verdict.
 DEPLOY_DURATION_RULE = "CDKC-D1"
@@ -36,12 +36,38 @@ class BlockingEntry:
 
 
 @lru_cache(maxsize=1)
-def cfn_lint_blocking() -> Mapping[str, BlockingEntry]:
-    """The reviewed list, as shipped in the package (cdkcheck/data/cfn_lint_blocking.toml)."""
+def _cfn_lint_review() -> Mapping[str, Mapping[str, BlockingEntry]]:
+    """The reviewed catalogue, as shipped in the package (cdkcheck/data/cfn_lint_blocking.toml)."""
     text = resources.files("cdkcheck").joinpath("data", "cfn_lint_blocking.toml").read_text(encoding="utf-8")
-    return {rule_id: BlockingEntry(rule_id=rule_id, reason=entry["reason"], source=entry["source"],
-                                   narrow=entry.get("narrow"))
-            for rule_id, entry in tomllib.loads(text).items()}
+    return {table: {rule_id: BlockingEntry(rule_id=rule_id, reason=entry["reason"], source=entry["source"],
+                                           narrow=entry.get("narrow"))
+                     for rule_id, entry in entries.items()}
+            for table, entries in tomllib.loads(text).items()}
+
+
+def cfn_lint_blocking() -> Mapping[str, BlockingEntry]:
+    """The cfn-lint ids whose findings block, each with why the create or update fails."""
+    return _cfn_lint_review()["block"]
+
+
+@dataclass(frozen=True)
+class PackAdvisory:
+    rule_id: str
+    reason: str  # why the finding does not mean the deploy fails
+    evidence: str  # where the deployed-template corpus shows it
+
+
+@lru_cache(maxsize=1)
+def preflight_advisory() -> Mapping[str, PackAdvisory]:
+    """cdk-preflight ERROR rules demoted to advice, each with the corpus evidence (data/preflight_policy.toml)."""
+    text = resources.files("cdkcheck").joinpath("data", "preflight_policy.toml").read_text(encoding="utf-8")
+    return {rule_id: PackAdvisory(rule_id=rule_id, reason=entry["reason"], evidence=entry["evidence"])
+            for rule_id, entry in tomllib.loads(text)["advisory"].items()}
+
+
+def cfn_lint_advisory() -> Mapping[str, BlockingEntry]:
+    """The cfn-lint error ids reviewed as advice, each with why CloudFormation does not refuse the deploy."""
+    return _cfn_lint_review()["advisory"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +177,10 @@ def is_blocking(finding: Finding, environment: EnvironmentConfig, context: Polic
         return "*" in wanted or finding.rule_id in wanted
     if finding.source is Source.CFN_LINT:
         return _cfn_lint_blocks(finding, environment, context or PolicyContext())
+    if finding.source is Source.PREFLIGHT:
+        # The pack's ERROR rules are reproduced deploy failures; its WARN (doc-only) rules are advice.
+        return (environment.preflight == "blocking" and finding.severity is Severity.ERROR
+                and finding.rule_id not in preflight_advisory())
     if finding.rule_id == DEPLOY_DURATION_RULE and environment.deploy_time_blocking:
         return True  # the deploy would outlive the job or its credentials
     return finding.severity.at_least(environment.fail_on)
@@ -165,5 +195,8 @@ def apply_policy(findings: Iterable[Finding], environment: EnvironmentConfig,
         if entry is not None and entry.narrow and not blocking and f.suppression is None:
             # Listed, but not in this shape: the JSON report says why it is only advice here.
             f = replace(f, evidence={**f.evidence, "policy": f"advisory in this shape: {entry.narrow}"})
+        demoted = preflight_advisory().get(f.rule_id) if f.source is Source.PREFLIGHT else None
+        if demoted is not None and f.suppression is None:
+            f = replace(f, evidence={**f.evidence, "policy": f"advisory: {demoted.reason} ({demoted.evidence})"})
         decided.append(replace(f, blocking=blocking))
     return decided

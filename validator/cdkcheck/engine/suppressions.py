@@ -43,8 +43,10 @@ EXPIRED = "CDKC-SUPPRESSION-EXPIRED"
 REFUSED = "CDKC-SUPPRESSION-REFUSED"
 INVALID = "CDKC-SUPPRESSION-INVALID"
 # Acknowledgement namespaces cdkcheck applies, and the finding source each is limited to (None: any).
+# "cdk-preflight" is the namespace the pack's own plugin reports under, so an app's acknowledgement of a
+# pack finding (Validations.of(scope).acknowledge({id: 'cdk-preflight::pf-...'})) applies here too.
 ACK_NAMESPACES: Mapping[str, Source | None] = {"cdkcheck": None, "cfn-lint": Source.CFN_LINT,
-                                               "checkov": Source.CHECKOV}
+                                               "checkov": Source.CHECKOV, "cdk-preflight": Source.PREFLIGHT}
 ANNOTATION_NAMESPACE = "Annotation"
 _HEADER = re.compile(r"^\s*\[\[\s*(?:tool\.cdkcheck\.)?suppressions\s*\]\]", re.MULTILINE)
 

@@ -28,7 +28,7 @@ BUILTIN_RULES: Mapping[str, tuple[str, str]] = {
                              "Put the real account id in the stack's `env`, as the sample code it came from asks."),
     "CDKC-ENV-REGION": ("A stack is bound to another region than the environment deploys to",
                         "Set the stack's `env` region for this environment, or fix `region` in cdkcheck.toml."),
-    "CDKC-ANALYZER-FAILED": ("An analyzer (cfn-lint or checkov) could not run",
+    "CDKC-ANALYZER-FAILED": ("An analyzer (cfn-lint, checkov or cdk-preflight) could not run",
                              "Its checks are reported as could-not-check; see the message for the cause."),
     "CDKC-RULE-CRASHED": ("A cdkcheck rule raised an error",
                           "The rule's verdict is unknown; report it to the cdkcheck maintainers with the template."),
@@ -44,6 +44,7 @@ BUILTIN_RULES: Mapping[str, tuple[str, str]] = {
 HELP_URIS: Mapping[Source, str] = {
     Source.CFN_LINT: "https://github.com/aws-cloudformation/cfn-lint/blob/main/docs/rules.md",
     Source.CHECKOV: "https://www.checkov.io/5.Policy%20Index/cloudformation.html",
+    Source.PREFLIGHT: "https://github.com/badmintoncryer/cdk-preflight/blob/main/docs/rules.md",
 }
 ENVIRONMENT_LEVEL = "(environment)"
 
@@ -119,7 +120,7 @@ def check_of(f: Finding, checks: Iterable[CheckOutcome]) -> str:
     names = {c.check for c in checks}
     if f.source is Source.CDKCHECK and f"rule:{f.rule_id}" in names:
         return f"rule:{f.rule_id}"
-    if f.source in (Source.CFN_LINT, Source.CHECKOV):
+    if f.source in (Source.CFN_LINT, Source.CHECKOV, Source.PREFLIGHT):
         return f.source.value
     if f.source is Source.CDK:
         return "cdk"
