@@ -31,6 +31,7 @@ def environment_dict(e: EnvironmentResult) -> dict[str, Any]:
         },
         "deploy_estimate": e.details.get("deploy_estimate_minutes") if e.details else None,
         "account_facts": e.details.get("account_facts") if e.details else None,
+        "synth": e.details.get("synth") if e.details else None,
         "findings": [finding_to_dict(f) for f in e.findings],
         "checks": [check_dict(c) for c in e.checks],
     }

@@ -1,0 +1,44 @@
+"""Ids and ARNs in a template left as the sample code wrote them: `vpc-xxxxxxxxxx`, `subnet-yyyyyyyy`,
+`arn:aws:iam::xxxxxxxxxxxx:role/r`.
+
+An imported VPC (`Vpc.fromVpcAttributes`, `Subnet.fromSubnetId`) puts such a
+value into the template as it is; EC2 ids are hex digits, so CloudFormation's
+call fails on it (InvalidVpcID.Malformed, InvalidSubnetID.Malformed), and an
+ARN with a placeholder account names no account. The fix is to fill it in.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from cdkcheck.model import Finding, Severity, Source, Stack
+from cdkcheck.template.placeholders import template_placeholders
+
+PLACEHOLDER_VALUE_RULE = "CDKC-PLACEHOLDER-VALUE"
+DOCS_URL = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html"
+MAX_VALUES_NAMED = 5
+
+
+def placeholder_value_findings(stacks: Sequence[Stack]) -> list[Finding]:
+    findings = []
+    for stack in stacks:
+        for logical_id, resource in sorted(stack.template.resources.items()):
+            found = list(template_placeholders(resource.properties))
+            if not found:
+                continue
+            named = ", ".join(f"{path} = {value!r}" for path, value in found[:MAX_VALUES_NAMED])
+            more = f" and {len(found) - MAX_VALUES_NAMED} more" if len(found) > MAX_VALUES_NAMED else ""
+            findings.append(Finding(
+                rule_id=PLACEHOLDER_VALUE_RULE,
+                source=Source.CDKCHECK,
+                severity=Severity.ERROR,
+                message=f"{named}{more}: left as the sample code wrote {'it' if len(found) == 1 else 'them'} "
+                        "(a placeholder, not a real id or ARN); the deploy fails on it",
+                stack=stack.display_name,
+                logical_id=logical_id,
+                construct_path=resource.construct_path,
+                property_path=found[0][0],
+                fix="put the real id or ARN in the app (or read it from context or a lookup), then check again",
+                evidence={"values": {path: value for path, value in found}, "docs": DOCS_URL},
+            ))
+    return findings
