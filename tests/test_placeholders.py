@@ -42,3 +42,38 @@ def test_regions_that_are_not_region_names_are_placeholders():
 def test_placeholders_inside_a_lookup_filter_are_found():
     assert placeholder_values({"filter": {"tag:Name": "MY-VPC"}, "returnAsymmetricSubnets": True,
                                "names": ["real-name", "xxx"]}) == ["MY-VPC", "xxx"]
+
+
+@pytest.mark.parametrize("value", ["vpc-xxxxxxxxxx", "subnet-xxxxxx", "subnet-yyyyyyyy", "sg-zzzzzzzz", "sg-xxxx"])
+def test_ids_left_as_sample_code_wrote_them_are_placeholders(value):
+    from cdkcheck.template.placeholders import placeholder_id
+
+    assert placeholder_id(value) and looks_like_placeholder(value)
+
+
+@pytest.mark.parametrize("value", ["vpc-0a1b2c3d", "subnet-0123456789abcdef0", "sg-web", "i-ffffffff"])
+def test_real_ids_and_names_are_not_placeholder_ids(value):
+    from cdkcheck.template.placeholders import placeholder_id
+
+    assert not placeholder_id(value)
+
+
+def test_arns_with_a_placeholder_account_are_found_in_templates():
+    from cdkcheck.template.placeholders import template_placeholders
+
+    props = {"Role": "arn:aws:iam::xxxxxxxxxxxx:role/deploy", "Ok": "arn:aws:iam::111111111111:role/deploy",
+             "Vpc": {"VpcId": "vpc-xxxxxxxx"}, "Subs": ["subnet-0123456789abcdef0", "subnet-yyyyyyyy"],
+             "Sub": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:role/x"}}
+    assert dict(template_placeholders(props)) == {"Role": "arn:aws:iam::xxxxxxxxxxxx:role/deploy",
+                                                  "Vpc.VpcId": "vpc-xxxxxxxx", "Subs[1]": "subnet-yyyyyyyy"}
+
+
+@pytest.mark.parametrize("region", ["eusc-de-east-1", "us-isob-east-1", "us-gov-west-1", "cn-northwest-1",
+                                    "eu-isoe-west-1", "ap-southeast-7", "mx-central-1"])
+def test_regions_of_every_partition_in_botocore_are_real(region):
+    assert not placeholder_region(region)
+
+
+@pytest.mark.parametrize("region", ["REGION", "us-east", "xx-east-1", "your-region"])
+def test_region_placeholders_are_not_regions(region):
+    assert placeholder_region(region)
