@@ -77,3 +77,24 @@ def test_regions_of_every_partition_in_botocore_are_real(region):
 @pytest.mark.parametrize("region", ["REGION", "us-east", "xx-east-1", "your-region"])
 def test_region_placeholders_are_not_regions(region):
     assert placeholder_region(region)
+
+
+def test_template_ids_left_from_sample_code_block_and_other_findings_name_them():
+    from pathlib import Path
+
+    from cdkcheck.engine.placeholder_values import name_placeholders, placeholder_value_findings
+    from cdkcheck.model import Finding, Resource, Severity, Source, Stack, Template
+
+    group = Resource("Subnets", "AWS::RDS::DBSubnetGroup", {"SubnetIds": ["subnet-xxxxxx", "subnet-yyyyyyyy"]},
+                     construct_path="Db/Subnets/Default")
+    real = Resource("Sg", "AWS::EC2::SecurityGroup", {"VpcId": "vpc-0a1b2c3d4e5f67890"})
+    template = Template(path=Path("Db.template.json"), body={}, resources={"Subnets": group, "Sg": real}, sha256="")
+    stack = Stack(artifact_id="Db", stack_name="Db", display_name="Db", account="111111111111",
+                  region="us-east-1", template=template)
+    [found] = placeholder_value_findings([stack])
+    assert (found.rule_id, found.logical_id, found.severity) == ("CDKC-PLACEHOLDER-VALUE", "Subnets", Severity.ERROR)
+    assert "'subnet-xxxxxx'" in found.message and "'subnet-yyyyyyyy'" in found.message
+    live = Finding(rule_id="CDKC-L2", source=Source.CDKCHECK, severity=Severity.ERROR,
+                   message="subnet subnet-yyyyyyyy does not exist in account 111111111111 us-east-1")
+    [named] = name_placeholders([live])
+    assert named.message.endswith("('subnet-yyyyyyyy': a placeholder left from sample code; fill it in)")

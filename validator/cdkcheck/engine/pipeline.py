@@ -24,7 +24,7 @@ from cdkcheck.analyzers.cfn_lint_pool import usable_cpus
 from cdkcheck.app.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
 from cdkcheck.engine.empty_stacks import empty_stack_findings
-from cdkcheck.engine.placeholder_values import placeholder_value_findings
+from cdkcheck.engine.placeholder_values import name_placeholders, placeholder_value_findings
 from cdkcheck.engine.engine_versions import judge_version_findings
 from cdkcheck.errors import AssemblyError, CdkcheckError
 from cdkcheck.facts.reads import Reads
@@ -135,7 +135,7 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
 
     app, interpreter = choose_interpreter(read_cdk_app(options.app_dir),
                                           cache_dir=cache_root if options.use_cache else None)
-    node = choose_node(app.directory, cache_dir=cache_root)
+    node = choose_node(app.directory, cache_dir=cache_root, python=interpreter.ran if interpreter else None)
     for output in options.outputs:
         record_output(cache_root, output)
     for p in prepared:
@@ -338,6 +338,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     def finish(rule_findings: list[Finding]) -> list[Finding]:
         done = _with_relative_locations(other_findings + rule_findings, p.assembly.directory)
         done = locate_findings(done, p.assembly.directory, options.app_dir)
+        done = name_placeholders(done)
         done = apply_suppressions(done, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
         done = judge_version_findings(done, stacks, facts)

@@ -9,14 +9,17 @@ ARN with a placeholder account names no account. The fix is to fill it in.
 
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from dataclasses import replace
+from typing import Iterable, Sequence
 
 from cdkcheck.model import Finding, Severity, Source, Stack
-from cdkcheck.template.placeholders import template_placeholders
+from cdkcheck.template.placeholders import placeholder_arn, placeholder_id, template_placeholders
 
 PLACEHOLDER_VALUE_RULE = "CDKC-PLACEHOLDER-VALUE"
 DOCS_URL = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html"
 MAX_VALUES_NAMED = 5
+_TOKEN = re.compile(r"[A-Za-z0-9:/_.*+=@-]+")
 
 
 def placeholder_value_findings(stacks: Sequence[Stack]) -> list[Finding]:
@@ -42,3 +45,16 @@ def placeholder_value_findings(stacks: Sequence[Stack]) -> list[Finding]:
                 evidence={"values": {path: value for path, value in found}, "docs": DOCS_URL},
             ))
     return findings
+
+
+def name_placeholders(findings: Iterable[Finding]) -> list[Finding]:
+    """Other findings (cfn-lint's id pattern, a live 'subnet does not exist') that meet such a value say so."""
+    named = []
+    for f in findings:
+        if f.rule_id != PLACEHOLDER_VALUE_RULE:
+            found = [t for t in dict.fromkeys(_TOKEN.findall(f.message)) if placeholder_id(t) or placeholder_arn(t)]
+            if found:
+                values = ", ".join(repr(t) for t in found)
+                f = replace(f, message=f"{f.message} ({values}: a placeholder left from sample code; fill it in)")
+        named.append(f)
+    return named
