@@ -338,3 +338,25 @@ def _app_frame(frames: list, root: str) -> tuple[str, int] | None:
 @lru_cache(maxsize=4096)
 def _realpath(path: str) -> str:
     return os.path.realpath(path)
+
+
+_PYTHON_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+_JS_FRAME = re.compile(r"(?:\(|\bat |^)(?:file://)?(/[^()\s]+):(\d+):\d+\)?", re.MULTILINE)
+
+
+def failure_location(text: str | None, app_dir: Path) -> tuple[str, int] | None:
+    """The app's own line a failed synth stopped at: the innermost frame in the app directory of a Node
+    stack trace (listed first) or a Python traceback (listed last)."""
+    if not text:
+        return None
+    root = _realpath(str(Path(app_dir).absolute()))
+    python = [m for m in _PYTHON_FRAME.finditer(text)]
+    for match in reversed(python):
+        where = _app_frame([f"({match.group(1)}:{match.group(2)}:0)"], root)
+        if where:
+            return where
+    for match in _JS_FRAME.finditer(text):
+        where = _app_frame([f"({match.group(1)}:{match.group(2)}:0)"], root)
+        if where:
+            return where
+    return None

@@ -40,7 +40,7 @@ from cdkcheck.template.redact import redact_result, secret_values
 from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 from cdkcheck.engine.selection import select_stacks
-from cdkcheck.app.source_map import locate_findings
+from cdkcheck.app.source_map import failure_location, locate_findings
 from cdkcheck.engine.suppressions import apply_suppressions
 from cdkcheck.app.node import NodeChoice, choose_node
 from cdkcheck.app.toolchain import explain_toolchain
@@ -506,6 +506,7 @@ def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, ap
     if missing_cdk is not None:  # the wrong interpreter, not the app's code: say which ran and how to fix it
         message = f"the CDK app in {app_dir} failed to synthesize: {missing_cdk[0]}\n{failure}"
         fix = missing_cdk[1]
+    where = failure_location(failure, app_dir) if synth else None
     finding = Finding(
         rule_id=rule_id,
         source=Source.CDK,
@@ -513,6 +514,7 @@ def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, ap
         message=message,
         fix=fix,
         blocking=True,
+        location=SourceLocation(file=where[0], line=where[1], kind="source") if where else None,
     )
     outcome = CheckOutcome("synth", CheckStatus.UNKNOWN, "synth failed: nothing else could be checked",
                            required=True)
