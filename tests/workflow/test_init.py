@@ -126,3 +126,10 @@ def test_stacks_in_three_accounts_become_three_environments():
 def test_stacks_sharing_one_account_and_region_stay_one_environment():
     proposals, leftover = propose_environments([stack("Api"), stack("Db")])
     assert proposals == [] and leftover == ["Api", "Db"]
+
+
+def test_cdk_support_stacks_get_no_environment_of_their_own():
+    proposals, leftover = propose_environments([
+        stack("Pipeline", "111111111111"), stack("cross-region-stack-111111111111:eu-west-1", region="eu-west-1"),
+    ])
+    assert proposals == [] and leftover == ["Pipeline", "cross-region-stack-111111111111:eu-west-1"]

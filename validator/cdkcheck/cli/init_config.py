@@ -27,6 +27,9 @@ ENVIRONMENT_WORDS = (
     "stg", "preprod", "demo", "prod", "production", "prd",
 )
 CONFIG_NAME = "cdkcheck.toml"
+# Stacks CDK adds for the app (CodePipeline's cross-region replication buckets, named after the pipeline's
+# account and region): they follow the stack that made them, so they get no environment of their own.
+CDK_SUPPORT_STACK_PREFIXES = ("cross-region-stack-",)
 # Shown when init finds at most one environment: the app may choose its stacks from the process environment.
 def _app_env_hint(name: str) -> tuple[str, ...]:
     return (
@@ -82,7 +85,8 @@ def propose_environments(stacks: Sequence[Stack]) -> tuple[list[ProposedEnvironm
         proposals.append(_proposal(word, globs, members, "stacks named like " + ", ".join(globs)))
         taken.update(s.display_name for s in members)
 
-    proposals += _per_account_region([s for s in top_level if s.display_name not in taken])
+    proposals += _per_account_region([s for s in top_level if s.display_name not in taken
+                                      and not s.display_name.startswith(CDK_SUPPORT_STACK_PREFIXES)])
     taken.update(name for p in proposals for name in p.members)
 
     unique: list[ProposedEnvironment] = []
