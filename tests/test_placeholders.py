@@ -98,3 +98,24 @@ def test_template_ids_left_from_sample_code_block_and_other_findings_name_them()
                    message="subnet subnet-yyyyyyyy does not exist in account 111111111111 us-east-1")
     [named] = name_placeholders([live])
     assert named.message.endswith("('subnet-yyyyyyyy': a placeholder left from sample code; fill it in)")
+
+
+@pytest.mark.parametrize("arn", ["arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:logs:*:*:log-group:x",
+                                 "arn:aws:iam::*:role/cdk-*", "arn:aws:s3:::my-bucket/*",
+                                 "arn:aws-us-gov:sns:us-gov-west-1:111111111111:topic"])
+def test_managed_policies_wildcards_and_real_arns_are_not_placeholders(arn):
+    from cdkcheck.template.placeholders import placeholder_arn
+
+    assert not placeholder_arn(arn)
+
+
+def test_an_arn_placeholder_alone_warns_a_malformed_id_blocks():
+    from pathlib import Path
+
+    from cdkcheck.engine.placeholder_values import placeholder_value_findings
+    from cdkcheck.model import Resource, Severity, Stack, Template
+
+    rule = Resource("Rule", "AWS::Events::Rule", {"Targets": [{"Arn": "arn:aws:ecs:test-region:12345678:cluster/c"}]})
+    template = Template(path=Path("E.template.json"), body={}, resources={"Rule": rule}, sha256="")
+    [found] = placeholder_value_findings([Stack("E", "E", "E", "111111111111", "us-east-1", template)])
+    assert found.severity == Severity.WARNING and "names nothing that exists" in found.message

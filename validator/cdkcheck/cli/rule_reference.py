@@ -69,7 +69,7 @@ def folded_in() -> tuple[FoldedIn, ...]:
             notes="CDKC-ENV-*: a stack bound to another account or region than the environment deploys to, "
                   "or to a placeholder account (YOUR_ACCOUNT_ID, xxx: not a 12-digit id). CDKC-PLACEHOLDER-VALUE: an "
                   "EC2 id or ARN in a template left as sample code wrote it (vpc-xxxxxxxx, subnet-yyyyyyyy, "
-                  "arn:aws:iam::xxxxxxxxxxxx:...), which the deploy rejects (blocks). "
+                  "arn:aws:iam::xxxxxxxxxxxx:...): a malformed EC2 id blocks (EC2 rejects it), an ARN warns. "
                   "CDKC-EMPTY-STACK: a stack with no resources (or only CDK's metadata resource); cdk deploy "
                   "skips a stack without resources, so it is an advisory.",
         ),

@@ -3,8 +3,10 @@
 
 An imported VPC (`Vpc.fromVpcAttributes`, `Subnet.fromSubnetId`) puts such a
 value into the template as it is; EC2 ids are hex digits, so CloudFormation's
-call fails on it (InvalidVpcID.Malformed, InvalidSubnetID.Malformed), and an
-ARN with a placeholder account names no account. The fix is to fill it in.
+call fails on it (InvalidVpcID.Malformed, InvalidSubnetID.Malformed): an error.
+An ARN with a placeholder account or region names nothing that exists, but not
+every service checks an ARN at create (IAM policies, EventBridge targets take
+it; deployed aws-cdk integ snapshots hold such ARNs), so it is a warning.
 """
 
 from __future__ import annotations
@@ -29,14 +31,17 @@ def placeholder_value_findings(stacks: Sequence[Stack]) -> list[Finding]:
             found = list(template_placeholders(resource.properties))
             if not found:
                 continue
+            malformed_id = any(placeholder_id(value) for _, value in found)
             named = ", ".join(f"{path} = {value!r}" for path, value in found[:MAX_VALUES_NAMED])
             more = f" and {len(found) - MAX_VALUES_NAMED} more" if len(found) > MAX_VALUES_NAMED else ""
             findings.append(Finding(
                 rule_id=PLACEHOLDER_VALUE_RULE,
                 source=Source.CDKCHECK,
-                severity=Severity.ERROR,
+                severity=Severity.ERROR if malformed_id else Severity.WARNING,
                 message=f"{named}{more}: left as the sample code wrote {'it' if len(found) == 1 else 'them'} "
-                        "(a placeholder, not a real id or ARN); the deploy fails on it",
+                        "(a placeholder, not a real id or ARN); "
+                        + ("EC2 rejects a malformed id, the deploy fails on it" if malformed_id
+                           else "it names nothing that exists"),
                 stack=stack.display_name,
                 logical_id=logical_id,
                 construct_path=resource.construct_path,

@@ -45,7 +45,11 @@ def placeholder_arn(value: str) -> bool:
     if match is None or "${" in value:
         return False
     region, account = match.group(3), match.group(4)
-    return bool(account and placeholder_account(account)) or bool(region and placeholder_region(region))
+    # "aws" owns managed policies (arn:aws:iam::aws:policy/...); wildcards are patterns, not values.
+    account_left = bool(account) and account != "aws" and "*" not in account and "?" not in account \
+        and placeholder_account(account)
+    region_left = bool(region) and "*" not in region and "?" not in region and placeholder_region(region)
+    return account_left or region_left
 
 
 def template_placeholders(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
