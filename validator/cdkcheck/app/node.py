@@ -233,11 +233,12 @@ def _shim_dir(node: str, wanted: dict[str, Path], cache_dir: Path | None) -> str
         for name, cli in wanted.items():
             write_atomic(target / name, SHIM_SCRIPT.format(node=node, cli=cli))
             os.chmod(target / name, 0o755)
+        temporary = target / f"node.{os.getpid()}.tmp"
         try:
-            os.symlink(node, target / "node.tmp")
-            os.replace(target / "node.tmp", target / "node")  # last: its presence says the directory is complete
-        except FileExistsError:
-            pass
+            os.symlink(node, temporary)
+            os.replace(temporary, target / "node")  # last: its presence says the directory is complete
+        except OSError:
+            temporary.unlink(missing_ok=True)
     return str(target)
 
 
