@@ -45,6 +45,7 @@ from cdkcheck.model import Stack, Template  # noqa: E402
 from cdkcheck.engine.rule_runner import run_rules  # noqa: E402
 from cdkcheck_rules import ALL_RULES  # noqa: E402
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext  # noqa: E402
+from cdkcheck.app.interpreter import choose_interpreter  # noqa: E402
 from cdkcheck.app.synth import read_cdk_app, synthesize  # noqa: E402
 
 ACCOUNT = "222222222222"
@@ -61,7 +62,8 @@ class _Env:
 
 def courtcase_production() -> tuple[Stack, ...]:
     cache = Path(os.environ.get("CDKCHECK_CACHE_DIR") or Path.home() / ".cache" / "cdkcheck")
-    app = read_cdk_app(REPO / "fixtures" / "apps" / "courtcase")
+    # The interpreter the CLI would pick: `python3 app.py` may not be the venv's python3 here.
+    app, _ = choose_interpreter(read_cdk_app(REPO / "fixtures" / "apps" / "courtcase"), cache_dir=cache)
     outcome = synthesize(app, extra_context={"env": "production"}, extra_env={}, cache_root=cache, timeout=300)
     if outcome.assembly_dir is None:
         raise SystemExit(f"courtcase did not synthesize: {outcome.failure}")

@@ -236,7 +236,9 @@ def live_calls(work: Path) -> str | None:
         return None
     proc = subprocess.run([sys.executable, str(script), "--copies", "1,4"], capture_output=True, text=True,
                           env=tool_env({"CDKCHECK_CACHE_DIR": str(work / "live-cache")}), timeout=900)
-    text = (proc.stdout + ("\n" + proc.stderr[-2000:] if proc.returncode not in (0, 1) else "")).strip()
+    # Exit 1 is "the count grew" on stdout; a SystemExit message (a failed synth) is on stderr.
+    shows_stderr = proc.returncode not in (0, 1) or not proc.stdout.strip()
+    text = (proc.stdout + ("\n" + proc.stderr[-2000:] if shows_stderr else "")).strip()
     return text or f"bench/live_calls.py exited with {proc.returncode} and printed nothing"
 
 

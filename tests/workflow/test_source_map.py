@@ -85,3 +85,51 @@ def test_recorder_is_silent_for_a_program_that_creates_no_constructs(tmp_path):
                             check=True)
     assert (result.stdout, result.stderr) == ("hello\n", "")
     assert not (tmp_path / "out" / SOURCES_FILE).exists()
+
+
+def _assembly_with_creation_stacks(tmp_path: Path, app: Path) -> Path:
+    """A cloud assembly whose stack metadata holds CDK's creation stacks, as aws-cdk-lib writes them."""
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    frames = {
+        "/Shop": [f"<anonymous> ({app}/bin/app.ts:6:1)"],
+        "/Shop/Vpc/Resource": ["...new Vpc2 in aws-cdk-lib...", f"new ShopStack ({app}/lib/shop.ts:11:17)",
+                               f"<anonymous> ({app}/bin/app.ts:6:1)"],
+        "/Shop/Vpc/PublicSubnet1/Subnet": [f"...{app}/node_modules/aws-cdk-lib/aws-ec2/lib/vpc.js:1:268 in "
+                                           "aws-cdk-lib...", "Array.forEach (:)", "...aws-cdk-lib..."],
+    }
+    metadata = {path: [{"type": "aws:cdk:creationStack", "data": data}] for path, data in frames.items()}
+    (out / "Shop.metadata.json").write_text(json.dumps(metadata))
+    (out / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {"Shop": {
+        "type": "aws:cloudformation:stack", "additionalMetadataFile": "Shop.metadata.json"}}}))
+    return out
+
+
+def test_typescript_creation_stacks_point_findings_at_the_users_line(tmp_path):
+    from cdkcheck.app.source_map import creation_stack_sources
+
+    app = tmp_path / "app"
+    for file in ("bin/app.ts", "lib/shop.ts"):
+        (app / file).parent.mkdir(parents=True, exist_ok=True)
+        (app / file).write_text("//\n")
+    out = _assembly_with_creation_stacks(tmp_path, app)
+    sources = creation_stack_sources(out, app)
+    assert sources["Shop/Vpc/Resource"] == ("lib/shop.ts", 11) and sources["Shop"] == ("bin/app.ts", 6)
+    subnet = Finding(rule_id="X", source=Source.CFN_LINT, severity=Severity.ERROR, message="m", stack="Shop",
+                     construct_path="Shop/Vpc/PublicSubnet1/Subnet")
+    [located] = locate_findings([subnet], out, app)
+    assert located.location == SourceLocation(file="lib/shop.ts", line=11, kind="source")  # its Vpc's line
+
+
+def test_a_failed_synth_points_at_the_apps_own_frame(tmp_path):
+    from cdkcheck.app.source_map import failure_location
+
+    app = tmp_path / "app"
+    node = (f"Error: boom\n    ...HostedZone2.fromLookup in aws-cdk-lib...\n"
+            f"    at new StaticSite ({app}/static-site.ts:27:37)\n    at <anonymous> ({app}/index.ts:30:1)\n")
+    assert failure_location(node, app) == ("static-site.ts", 27)
+    python = (f'Traceback (most recent call last):\n  File "{app}/app.py", line 9, in <module>\n'
+              f'  File "{app}/stacks/data.py", line 41, in __init__\n'
+              f'  File "{app}/.venv/lib/python3.11/site-packages/aws_cdk/__init__.py", line 3, in x\n')
+    assert failure_location(python, app) == ("stacks/data.py", 41)
+    assert failure_location("sh: 1: mvn: not found", app) is None

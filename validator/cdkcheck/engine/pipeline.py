@@ -24,6 +24,7 @@ from cdkcheck.analyzers.cfn_lint_pool import usable_cpus
 from cdkcheck.app.assembly import load_assembly
 from cdkcheck.config import Config, EnvironmentConfig, load_config
 from cdkcheck.engine.empty_stacks import empty_stack_findings
+from cdkcheck.engine.placeholder_values import name_placeholders, placeholder_value_findings
 from cdkcheck.engine.engine_versions import judge_version_findings
 from cdkcheck.errors import AssemblyError, CdkcheckError
 from cdkcheck.facts.reads import Reads
@@ -40,9 +41,12 @@ from cdkcheck.template.redact import redact_result, secret_values
 from cdkcheck.engine.rule_runner import run_rules
 from cdkcheck.ruleset import EnvironmentInfo, RuleContext
 from cdkcheck.engine.selection import select_stacks
-from cdkcheck.app.source_map import locate_findings
+from cdkcheck.app.source_map import failure_location, locate_findings
 from cdkcheck.engine.suppressions import apply_suppressions
-from cdkcheck.app.synth import CdkApp, SynthOutcome, default_cache_root, read_cdk_app, synth_environment, synthesize
+from cdkcheck.app.node import NodeChoice, choose_node
+from cdkcheck.app.toolchain import explain_toolchain
+from cdkcheck.app.synth import (CdkApp, SynthOutcome, default_cache_root, read_cdk_app, record_output,
+                                synth_environment, synthesize)
 from cdkcheck.engine.verdict import decide
 
 Progress = Callable[[str], None]
@@ -63,6 +67,7 @@ class RunOptions:
     facts_file: Path | None = None  # replay account facts recorded by `cdkcheck snapshot`: no AWS calls
     max_facts_age: float | None = None  # seconds earlier runs' answers may be reused; None: the config's
     max_snapshot_age_hours: float | None = None  # refuse older snapshots; None: the config's
+    outputs: tuple[Path, ...] = ()  # report files this run writes: not inputs of the app's synth
 
 
 @dataclass
@@ -73,6 +78,7 @@ class _Prepared:
     companion: bool = False  # not in the run: synthesized only for the cross-environment checks
     app: CdkApp | None = None
     interpreter: InterpreterChoice | None = None
+    node: NodeChoice | None = None
 
 
 def check_environments(
@@ -130,15 +136,18 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
 
     app, interpreter = choose_interpreter(read_cdk_app(options.app_dir),
                                           cache_dir=cache_root if options.use_cache else None)
+    node = choose_node(app.directory, cache_dir=cache_root, python=interpreter.ran if interpreter else None)
+    for output in options.outputs:
+        record_output(cache_root, output)
     for p in prepared:
-        p.app, p.interpreter = app, interpreter
+        p.app, p.interpreter, p.node = app, interpreter, node
     # Environments that hand the app the same context and env share one synth.
     jobs: dict[str, list[_Prepared]] = {}
     for p in prepared:
         jobs.setdefault(_synth_key(p.environment), []).append(p)
     note = interpreter.note() if interpreter else None
-    progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''})"
-             + (f"; {note}" if note else ""))
+    progress(f"synthesizing {app.directory} ({len(jobs)} synth{'s' if len(jobs) > 1 else ''}) with "
+             f"{node.describe()}" + (f"; {note}" if note else ""))
     stop = threading.Event()
     # One synth keeps about one core busy (the app and its Node runtime take turns) and holds ~0.6 GB.
     parallel = max(1, min(len(jobs), usable_cpus(), MAX_PARALLEL_SYNTHS))
@@ -146,7 +155,7 @@ def _prepare_assemblies(environments, options: RunOptions, config: Config, cache
         submitted = {
             pool.submit(_synth_one, app, group[0].environment, options, cache_root, stop,
                         ahead if _analyzed(group) else None,
-                        _jobs_for(_analyzed(group), options, config)): group
+                        _jobs_for(_analyzed(group), options, config), node): group
             for group in jobs.values()
         }
         try:
@@ -179,7 +188,8 @@ def _load_synthesized(assembly_dir: Path, cache_root: Path) -> Assembly:
 
 def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions, cache_root: Path,
                stop: threading.Event | None = None, ahead: AnalysisAhead | None = None,
-               jobs_for: Callable[[Assembly], list[AnalysisJob]] | None = None) -> SynthOutcome:
+               jobs_for: Callable[[Assembly], list[AnalysisJob]] | None = None,
+               node: NodeChoice | None = None) -> SynthOutcome:
     hooks = {}
     if ahead is not None and jobs_for is not None:
         hooks = {  # the analyzers start with the synth and begin on its templates before it exits
@@ -194,6 +204,7 @@ def _synth_one(app: CdkApp, environment: EnvironmentConfig, options: RunOptions,
         timeout=options.synth_timeout or environment.synth_timeout,
         use_cache=options.use_cache,
         stop=stop,
+        node=node,
         **hooks,
     )
 
@@ -277,9 +288,8 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     environment = p.environment
     if p.assembly is None:
         # The app's stderr tail can hold anything from the environment.
-        return redact_result(_synth_failed(environment, p.synth, options.app_dir,
-                                           explain_missing_cdk(p.interpreter, p.synth.failure if p.synth else None,
-                                                               p.app) if p.app else None),
+        return redact_result(_synth_failed(environment, p.synth, options.app_dir, _explain_failure(p),
+                                           _synth_details(p)),
                              secret_values(()))
 
     where = str(config.file) if config.file else None
@@ -293,6 +303,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     findings += _missing_context_findings(p.assembly, stacks)
     findings += _binding_findings(environment, stacks)
     findings += empty_stack_findings(stacks)
+    findings += placeholder_value_findings(stacks)
 
     from cdkcheck.analyzers import cdk as cdk_findings
     from cdkcheck.analyzers.cfn_lint import run_cfn_lint
@@ -340,6 +351,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
     def finish(rule_findings: list[Finding]) -> list[Finding]:
         done = _with_relative_locations(other_findings + rule_findings, p.assembly.directory)
         done = locate_findings(done, p.assembly.directory, options.app_dir)
+        done = name_placeholders(done)
         done = apply_suppressions(done, config, environment, stacks=stacks, assembly=p.assembly,
                                   app_dir=options.app_dir)
         done = judge_version_findings(done, stacks, facts)
@@ -370,7 +382,7 @@ def _check_one(p: _Prepared, options: RunOptions, config: Config, analyzer_cache
         stacks, facts, region=region, account=account))
     details = {"deploy_estimate": estimate.summary(), "deploy_estimate_minutes": estimate.as_evidence()}
     if p.synth is not None:
-        details["synth"] = {"cached": p.synth.cached, "seconds": round(p.synth.seconds, 2)}
+        details["synth"] = _synth_details(p)
     account_facts = replayed or _live_facts_details(facts, live_outcome, reads)
     if account_facts:
         details["account_facts"] = account_facts
@@ -396,7 +408,7 @@ def _open_facts(environment: EnvironmentConfig, region: str | None, options: Run
         # One set of credentials and one region cannot answer for several: facts would describe the wrong one.
         reason = (f"the stacks deploy to {len(spread)} accounts/regions ({', '.join(spread)}): one account's facts "
                   "cannot answer for all; give each account its own environment in cdkcheck.toml (`cdkcheck init` "
-                  "writes one per CDK Stage or environment word in the stack names)")
+                  "writes one per CDK Stage, environment word in the stack names, or account/region)")
         return (OfflineFacts(reason, skipped=False),
                 CheckOutcome("live", CheckStatus.UNKNOWN, reason, required=required), None)
     if options.facts_file is not None:  # an explicit snapshot wins over --offline and live = "off"
@@ -478,8 +490,29 @@ def _snapshot_command(environment: EnvironmentConfig, options: RunOptions) -> st
 # ------------------------------------------------------------ helper findings
 
 
+def _explain_failure(p: _Prepared) -> tuple[str, str] | None:
+    """What the failed synth is down to when not the app's code: the interpreter, a tool, the packages."""
+    if p.app is None or p.synth is None or p.synth.timed_out:
+        return None
+    return explain_missing_cdk(p.interpreter, p.synth.failure, p.app) \
+        or explain_toolchain(p.app, p.synth.failure, p.node)
+
+
+def _synth_details(p: _Prepared) -> dict:
+    """How the app was run, for the report: cached or not, the Node and the Python that ran it."""
+    details: dict = {}
+    if p.synth is not None:
+        details.update(cached=p.synth.cached, seconds=round(p.synth.seconds, 2))
+    node = (p.synth.node if p.synth is not None else None) or p.node
+    if node is not None:
+        details["node"] = node.as_dict()
+    if p.interpreter is not None:
+        details["python"] = {"named": p.interpreter.named, "executable": p.interpreter.ran}
+    return details
+
+
 def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, app_dir: Path,
-                  missing_cdk: tuple[str, str] | None = None) -> EnvironmentResult:
+                  missing_cdk: tuple[str, str] | None = None, synth_details: dict | None = None) -> EnvironmentResult:
     failure = synth.failure if synth else "no assembly"
     rule_id = "CDK-SYNTH-TIMEOUT" if synth and synth.timed_out else "CDK-SYNTH-FAILED"
     message = f"the CDK app in {app_dir} failed to synthesize: {failure}"
@@ -487,6 +520,7 @@ def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, ap
     if missing_cdk is not None:  # the wrong interpreter, not the app's code: say which ran and how to fix it
         message = f"the CDK app in {app_dir} failed to synthesize: {missing_cdk[0]}\n{failure}"
         fix = missing_cdk[1]
+    where = failure_location(failure, app_dir) if synth else None
     finding = Finding(
         rule_id=rule_id,
         source=Source.CDK,
@@ -494,12 +528,14 @@ def _synth_failed(environment: EnvironmentConfig, synth: SynthOutcome | None, ap
         message=message,
         fix=fix,
         blocking=True,
+        location=SourceLocation(file=where[0], line=where[1], kind="source") if where else None,
     )
     outcome = CheckOutcome("synth", CheckStatus.UNKNOWN, "synth failed: nothing else could be checked",
                            required=True)
     return EnvironmentResult(name=environment.name, verdict=decide([finding], [outcome]), stacks=(),
                              findings=(finding,), checks=(outcome,), region=environment.region,
-                             account=environment.account)
+                             account=environment.account,
+                             details={"synth": synth_details} if synth_details else {})
 
 
 def _missing_context_findings(assembly: Assembly, stacks: Sequence[Stack]) -> list[Finding]:

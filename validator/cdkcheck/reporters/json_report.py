@@ -31,9 +31,19 @@ def environment_dict(e: EnvironmentResult) -> dict[str, Any]:
         },
         "deploy_estimate": e.details.get("deploy_estimate_minutes") if e.details else None,
         "account_facts": e.details.get("account_facts") if e.details else None,
+        "synth": _synth_dict(e),
         "findings": [finding_to_dict(f) for f in e.findings],
         "checks": [check_dict(c) for c in e.checks],
     }
+
+
+def _synth_dict(e: EnvironmentResult) -> dict[str, Any] | None:
+    """Which Node and Python ran the app; not whether it was cached or how long it took (same input ->
+    same bytes)."""
+    synth = e.details.get("synth") if e.details else None
+    if not synth:
+        return None
+    return {key: synth[key] for key in ("node", "python") if key in synth} or None
 
 
 def render_json(run: RunResult) -> str:

@@ -26,6 +26,8 @@ BUILTIN_RULES: Mapping[str, tuple[str, str]] = {
                          "Set the stack's `env` account for this environment, or fix `account` in cdkcheck.toml."),
     "CDKC-ENV-PLACEHOLDER": ("A stack is bound to a placeholder account (not a 12-digit account id)",
                              "Put the real account id in the stack's `env`, as the sample code it came from asks."),
+    "CDKC-PLACEHOLDER-VALUE": ("A template holds an id or ARN left as the sample code wrote it (vpc-xxxxxxxx)",
+                               "Put the real id or ARN in the app, or read it from context or a lookup."),
     "CDKC-ENV-REGION": ("A stack is bound to another region than the environment deploys to",
                         "Set the stack's `env` region for this environment, or fix `region` in cdkcheck.toml."),
     "CDKC-ANALYZER-FAILED": ("An analyzer (cfn-lint, checkov or cdk-preflight) could not run",
