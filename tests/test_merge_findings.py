@@ -113,3 +113,15 @@ def test_one_tool_reporting_a_rule_twice_at_one_place_is_two_problems():
     second = finding(Source.CFN_LINT, "E3003", path="Properties", message="'Port' is a required property")
     cdk = finding(Source.CDK, "CloudFormation-Validate::F3003", path="Properties")
     assert merge_duplicates([first, second, cdk]) == [first, second, cdk]
+
+
+def test_a_placeholder_id_and_the_pattern_checks_that_reject_it_are_one_finding():
+    # The placeholder finding names the property as written (VpcId, SubnetIds[1]); cfn-lint as a template path.
+    placeholder = finding(Source.CDKCHECK, "CDKC-PLACEHOLDER-VALUE", path="SubnetIds[1]",
+                          message="SubnetIds[1] = 'subnet-xxxx': left as the sample code wrote it")
+    lint = finding(Source.CFN_LINT, "E1151", path="Properties/SubnetIds/1", message="'subnet-xxxx' is not a subnet id")
+    cdk = finding(Source.CDK, "CloudFormation-Validate::E1151", severity=Severity.WARNING, path="SubnetIds/1")
+    other = finding(Source.CFN_LINT, "E1151", path="Properties/SubnetIds/0")
+    merged = merge_duplicates(apply_policy([placeholder, lint, cdk, other], EnvironmentConfig(name="e")))
+    assert [f.rule_id for f in merged] == ["CDKC-PLACEHOLDER-VALUE", "E1151"]
+    assert {a["rule_id"] for a in merged[0].evidence["also_reported_by"]} == {"E1151", "CloudFormation-Validate::E1151"}

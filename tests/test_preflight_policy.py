@@ -11,6 +11,9 @@ from cdkcheck.errors import ConfigError
 from test_blocking_policy import run_cli, write_assembly
 
 TEMPLATES = Path(__file__).resolve().parent / "analyzers" / "data" / "preflight"
+# The pack's own policy is under test: cdkcheck's certificate-region rule (CDKC-C1) would block these templates
+# itself, and the environments deploy one stack on purpose (alias_of, else CDKC-X1 blocks the overlap).
+RULE_OFF = '[defaults.rules]\n"CDKC-C1" = false\n\n'
 
 
 def test_preflight_takes_blocking_advisory_or_off():
@@ -26,9 +29,9 @@ def test_each_environment_gets_the_packs_verdict_its_preflight_setting_asks_for(
     write_assembly(tmp_path / "cdk.out", {"Db": TEMPLATES / "aurora-serverless-v1.template.json",
                                           "Fixed": TEMPLATES / "aurora-serverless-v2.template.json"})
     (tmp_path / "cdkcheck.toml").write_text(
-        '[environments.blocking]\nstacks = ["Db"]\nlive = "off"\n\n'
-        '[environments.advisory]\nstacks = ["Db"]\nlive = "off"\npreflight = "advisory"\n\n'
-        '[environments.off]\nstacks = ["Db"]\nlive = "off"\npreflight = "off"\n\n'
+        RULE_OFF + '[environments.blocking]\nstacks = ["Db"]\nlive = "off"\n\n'
+        '[environments.advisory]\nstacks = ["Db"]\nlive = "off"\npreflight = "advisory"\nalias_of = "blocking"\n\n'
+        '[environments.off]\nstacks = ["Db"]\nlive = "off"\npreflight = "off"\nalias_of = "blocking"\n\n'
         '[environments.fixed]\nstacks = ["Fixed"]\nlive = "off"\n')
     code, report, _ = run_cli("blocking", "advisory", "off", "fixed", "--assembly", "cdk.out", "--offline",
                               cwd=tmp_path)
@@ -65,8 +68,9 @@ def test_a_pack_that_cannot_run_leaves_a_blocking_environment_inconclusive_and_a
 
     monkeypatch.setattr(preflight, "load_pack", missing)
     write_assembly(tmp_path / "cdk.out", {"Fixed": TEMPLATES / "aurora-serverless-v2.template.json"})
-    (tmp_path / "cdkcheck.toml").write_text('[environments.blocking]\nlive = "off"\n\n'
-                                            '[environments.advisory]\nlive = "off"\npreflight = "advisory"\n')
+    (tmp_path / "cdkcheck.toml").write_text(RULE_OFF + '[environments.blocking]\nlive = "off"\n\n'
+                                            '[environments.advisory]\nlive = "off"\npreflight = "advisory"\n'
+                                            'alias_of = "blocking"\n')
     run = check_environments(["blocking", "advisory"], RunOptions(
         app_dir=tmp_path, assembly_dir=tmp_path / "cdk.out", config_file=tmp_path / "cdkcheck.toml", offline=True,
         use_cache=False, cache_dir=tmp_path / "cache"))

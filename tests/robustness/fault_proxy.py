@@ -131,6 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
         operation = _operation(self.headers, body, self.path, self.command)
         fault = self.owner.decide(service, operation)
         if fault is None:
+            if operation == "SimulatePrincipalPolicy":
+                return self._allow_simulation(body)
             return self._forward(body)
         if fault.action == "reset":
             # SO_LINGER 0: close() sends RST, the client sees "connection reset by peer".
@@ -168,6 +170,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(response.status, payload, kept)
         finally:
             connection.close()
+
+    def _allow_simulation(self, body: bytes) -> None:
+        """moto has no policy simulator: answer as an administrator's policies would (every action allowed)."""
+        form = parse_qs(body.decode("utf-8", "replace"))
+        actions = [v[0] for k, v in sorted(form.items()) if k.startswith("ActionNames.member.")]
+        members = "".join(f"<member><EvalActionName>{a}</EvalActionName><EvalResourceName>*</EvalResourceName>"
+                          "<EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/>"
+                          "</member>" for a in actions)
+        page = (f'<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+                f"<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>{members}"
+                "</EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>fault-proxy"
+                "</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>").encode()
+        self._reply(200, page, {"Content-Type": "text/xml"})
 
     def _aws_error(self, service: str, status: int, code: str, message: str) -> None:
         if _is_json(self.headers) or service in ("es", "opensearch"):

@@ -182,7 +182,8 @@ def _same_deployment(mine: _Named, theirs: _Named) -> bool:
 
 
 def _aliases(a: EnvironmentView, b: EnvironmentView) -> bool:
-    return a.alias_of == b.name or b.alias_of == a.name
+    # Aliases of one environment deploy its stacks, so they are aliases of each other too.
+    return (a.alias_of or a.name) == (b.alias_of or b.name)
 
 
 def _violation(mine: _Named, theirs: _Named) -> CrossViolation:

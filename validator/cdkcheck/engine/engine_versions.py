@@ -123,11 +123,11 @@ def judge(resource_type: str, engine: str, version: str, facts: AccountFacts | N
     if version in versions.deprecated:
         return VersionJudgement(engine, version, False, False, STATIC,
                                 f"cfn-lint's static data lists {engine} {version} as deprecated "
-                                "(no account answer: checked offline)")
+                                "(no answer from the account for it: judged from cfn-lint's data)")
     if version not in versions.known:
         return VersionJudgement(engine, version, False, False, STATIC,
                                 f"cfn-lint's static data has no {engine} {version} "
-                                "(no account answer: checked offline)")
+                                "(no answer from the account for it: judged from cfn-lint's data)")
     return VersionJudgement(engine, version, False, True, STATIC,
                             f"cfn-lint's static data lists {engine} {version} as offered")
 

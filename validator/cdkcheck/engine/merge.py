@@ -38,9 +38,15 @@ _SOURCE_ORDER = {Source.CDKCHECK: 0, Source.CFN_LINT: 1, Source.PREFLIGHT: 2, So
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
+# A malformed id left from sample code (vpc-xxxx) is what cfn-lint's and the engine's pattern check (E1151) report.
+_SAME_AS_LINT = {"CDKC-PLACEHOLDER-VALUE": "E1151"}
+
+
 def cause(finding: Finding) -> tuple[str, str] | None:
     """What the finding says is wrong, comparable across tools; None when only its own tool can say."""
     rule = finding.rule_id
+    if finding.source is Source.CDKCHECK and rule in _SAME_AS_LINT:
+        return ("lint", _SAME_AS_LINT[rule])
     if finding.source is Source.CFN_LINT:
         return _lint_cause(rule)
     if finding.source is Source.PREFLIGHT:
@@ -66,7 +72,8 @@ def _lint_cause(rule: str) -> tuple[str, str] | None:
 def _place(finding: Finding) -> tuple[str, str, str] | None:
     if not finding.logical_id:
         return None  # a template-level finding: too coarse to call two of them one problem
-    return finding.stack, finding.logical_id, (finding.property_path or "").replace(".", "/").strip("/")
+    path = re.sub(r"\[(\d+)\]", r"/\1", (finding.property_path or "").replace(".", "/")).strip("/")
+    return finding.stack, finding.logical_id, path.removeprefix("Properties/")
 
 
 def _strength(finding: Finding) -> tuple:
