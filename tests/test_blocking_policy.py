@@ -229,7 +229,7 @@ def test_engine_version_findings_say_what_judged_them_offline(policy_run):
     assert major["evidence"]["engine_version"]["major_only"] is True
     [retired] = cfn_lint_findings(environments["rds-postgres-retired-minor"], "W3691")
     assert "RDS refuses it" in retired["message"] and "static data" in retired["message"]
-    assert "no account answer" in retired["message"]
+    assert "no answer from the account" in retired["message"]
     assert retired["evidence"]["engine_version"] == {
         "detail": retired["evidence"]["engine_version"]["detail"], "engine": "postgres", "judged_by": "static",
         "major_only": False, "offered": False, "version": "12.19"}
