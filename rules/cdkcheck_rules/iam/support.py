@@ -7,10 +7,9 @@ import re
 from typing import Any, Iterator, Mapping
 
 from cdkcheck.model import Resource
-from cdkcheck.template.intrinsics import ResourceRef, Unknown
+from cdkcheck.template.intrinsics import ResourceRef, Unknown, references
 
 _WHITESPACE = re.compile(r"\s+")
-_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 
 
 def _known_only(value: Any) -> Any:
@@ -32,30 +31,6 @@ def minimum_size(document: Any) -> int:
     """
     text = json.dumps(_known_only(document), separators=(",", ":"), ensure_ascii=False)
     return len(_WHITESPACE.sub("", text))
-
-
-def references(value: Any) -> Iterator[str]:
-    """Logical ids a raw property value points at: Ref, Fn::GetAtt and ${X} / ${X.Attr} in Fn::Sub."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str):
-                yield inner
-            elif key == "Fn::GetAtt":
-                if isinstance(inner, list) and inner and isinstance(inner[0], str):
-                    yield inner[0]
-                elif isinstance(inner, str):
-                    yield inner.split(".", 1)[0]
-            elif key == "Fn::Sub":
-                text, variables = (inner[0], inner[1]) if isinstance(inner, list) and len(inner) == 2 else (inner, {})
-                local = set(variables) if isinstance(variables, dict) else set()
-                if isinstance(text, str):
-                    yield from (n for n in _SUB_REFERENCE.findall(text) if n not in local)
-                yield from references(variables)
-            else:
-                yield from references(inner)
-    elif isinstance(value, list):
-        for item in value:
-            yield from references(item)
 
 
 def waits_for(resource: Resource, target: str, resources: Mapping[str, Resource]) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from cdkcheck.model import Resource, Stack
+from cdkcheck.template.intrinsics import references
 
 
 @dataclass(frozen=True)
@@ -315,37 +316,10 @@ def _longest_finish(edges: Mapping[str, list[str]], weight: Mapping[str, float])
     return finish
 
 
-_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
-
-
 def _dependencies(resource: Resource, resources: Mapping[str, Resource]) -> set[str]:
     found = set(d for d in resource.depends_on if d in resources)
-    found.update(r for r in _references(resource.properties) if r in resources)
+    found.update(r for r in references(resource.properties) if r in resources)
     return found
-
-
-def _references(value: Any) -> Iterator[str]:
-    """Logical ids a property value points at: Ref, Fn::GetAtt and ${X} / ${X.Attr} inside Fn::Sub."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str):
-                yield inner
-            elif key == "Fn::GetAtt":
-                if isinstance(inner, list) and inner and isinstance(inner[0], str):
-                    yield inner[0]
-                elif isinstance(inner, str):
-                    yield inner.split(".", 1)[0]
-            elif key == "Fn::Sub":
-                text, variables = (inner[0], inner[1]) if isinstance(inner, list) and len(inner) == 2 else (inner, {})
-                local = set(variables) if isinstance(variables, dict) else set()
-                if isinstance(text, str):
-                    yield from (name for name in _SUB_REFERENCE.findall(text) if name not in local)
-                yield from _references(variables)
-            else:
-                yield from _references(inner)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _references(item)
 
 
 # ------------------------------------------------------------- cross-stack

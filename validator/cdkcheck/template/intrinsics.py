@@ -16,7 +16,7 @@ import base64
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from cdkcheck.model import Resource, Stack, Template
 
@@ -760,3 +760,30 @@ def _select_getazs_slot(value: Any, template: Template, env: ResolutionEnv) -> A
     if index is None or not float(index).is_integer() or index < 0 or isinstance(region, Unknown):
         return None
     return AzSlot(int(index), region or env.region)
+
+
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+
+
+def references(value: Any) -> Iterator[str]:
+    """Logical ids a raw property value points at: Ref, Fn::GetAtt and ${X} / ${X.Attr} inside Fn::Sub."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                yield inner
+            elif key == "Fn::GetAtt":
+                if isinstance(inner, list) and inner and isinstance(inner[0], str):
+                    yield inner[0]
+                elif isinstance(inner, str):
+                    yield inner.split(".", 1)[0]
+            elif key == "Fn::Sub":
+                text, variables = (inner[0], inner[1]) if isinstance(inner, list) and len(inner) == 2 else (inner, {})
+                local = set(variables) if isinstance(variables, dict) else set()
+                if isinstance(text, str):
+                    yield from (name for name in _SUB_REFERENCE.findall(text) if name not in local)
+                yield from references(variables)
+            else:
+                yield from references(inner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from references(item)

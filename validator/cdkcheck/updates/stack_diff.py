@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from cdkcheck.template.intrinsics import NO_VALUE, ResolutionEnv, ResourceRef, Unknown, as_bool, as_number, resolve, \
-    resource_exists
+    references, resource_exists
 from cdkcheck.model import Template
 from cdkcheck.template.resource_schemas import type_schema
 
@@ -459,8 +459,6 @@ def _uses_intrinsics(value: Any) -> bool:
 
 
 def _references(value: Any) -> set[str]:
-    from cdkcheck.template.deploy_duration import _references as references  # Ref, GetAtt and ${X} inside Fn::Sub
-
     return set(references(value))
 
 
