@@ -6,19 +6,10 @@ from typing import Any, Iterator
 
 from cdkcheck.model import Resource, Severity
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, SourcedFact
+from cdkcheck.template.iam_policies import PRINCIPAL_POLICIES
 from cdkcheck_rules.iam.support import waits_for
 from cdkcheck_rules.toolkit import Resolution, StackView, violation_or_undetermined
 
-# Policies whose principals the service checks when it stores the policy ("invalid principal").
-POLICIES = {
-    "AWS::IAM::Role": "AssumeRolePolicyDocument",
-    "AWS::KMS::Key": "KeyPolicy",
-    "AWS::S3::BucketPolicy": "PolicyDocument",
-    "AWS::SQS::QueuePolicy": "PolicyDocument",
-    "AWS::SNS::TopicPolicy": "PolicyDocument",
-    "AWS::SecretsManager::ResourcePolicy": "ResourcePolicy",
-    "AWS::ECR::Repository": "RepositoryPolicyText",
-}
 IDENTITIES = {"AWS::IAM::Role": ("role", "RoleName"), "AWS::IAM::User": ("user", "UserName")}
 
 META = RuleMeta(
@@ -27,7 +18,7 @@ META = RuleMeta(
     summary="A policy names, by ARN, a role or user that the same deploy creates, and nothing makes "
             "CloudFormation create that principal first.",
     severity=Severity.ERROR,
-    resource_types=tuple(POLICIES) + ("AWS::IAM::User",),
+    resource_types=tuple(PRINCIPAL_POLICIES) + ("AWS::IAM::User",),
     rationale=(
         "IAM, KMS, S3, SQS, SNS, Secrets Manager and ECR check every principal of a policy when they store it: "
         "an ARN of a role or user that does not exist yet fails with 'Invalid principal in policy' or 'Policy "
@@ -60,8 +51,8 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
         created = dict(_created_principals(view, account or view.env.account))
         if not created:
             continue
-        for resource in view.template.of_type(*POLICIES):
-            document = view.prop(resource, POLICIES[resource.type])
+        for resource in view.template.of_type(*PRINCIPAL_POLICIES):
+            document = view.prop(resource, PRINCIPAL_POLICIES[resource.type])
             for arn in sorted(set(_aws_principals(document))):
                 principal = created.get(arn)
                 if principal is None:
@@ -75,10 +66,10 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
                               "nothing orders it first (the ARN is written out, not referenced)")
                 yield violation_or_undetermined(
                     view, resource,
-                    f"{POLICIES[resource.type]} names {arn}: {reason}; the service refuses a principal that does "
-                    "not exist yet ('Invalid principal in policy')",
+                    f"{PRINCIPAL_POLICIES[resource.type]} names {arn}: {reason}; the service refuses a principal "
+                    "that does not exist yet ('Invalid principal in policy')",
                     evidence={"principal": arn, "created_by": principal.logical_id},
-                    property_path=f"Properties/{POLICIES[resource.type]}")
+                    property_path=f"Properties/{PRINCIPAL_POLICIES[resource.type]}")
 
 
 def _created_principals(view: StackView, account: str | None) -> Iterator[tuple[str, Resource]]:

@@ -14,22 +14,12 @@ from typing import Any, Iterator, Mapping
 from cdkcheck.facts.interface import FactUnavailable
 from cdkcheck.model import Resource, Severity, Stack
 from cdkcheck.ruleset import Outcome, Rule, RuleContext, RuleMeta, SourcedFact, Undetermined, Violation
-from cdkcheck.template.iam_policies import principals_of
+from cdkcheck.template.iam_policies import PRINCIPAL_POLICIES, principals_of
 from cdkcheck.template.intrinsics import resolve, resource_exists
 from cdkcheck_rules.live.common import deployed_logical_ids, require_account
 from cdkcheck_rules.permissions.common import parse_arn, stack_env
 
 DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
-# The policy each resource type carries, by property path.
-POLICIES = {
-    "AWS::IAM::Role": "AssumeRolePolicyDocument",
-    "AWS::KMS::Key": "KeyPolicy",
-    "AWS::S3::BucketPolicy": "PolicyDocument",
-    "AWS::SQS::QueuePolicy": "PolicyDocument",
-    "AWS::SNS::TopicPolicy": "PolicyDocument",
-    "AWS::SecretsManager::ResourcePolicy": "ResourcePolicy",
-    "AWS::ECR::Repository": "RepositoryPolicyText",
-}
 # A service principal is a DNS name under an AWS service domain.
 SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(amazonaws\.com(\.cn)?|amazon\.com|api\.aws)$")
 
@@ -39,7 +29,7 @@ META = RuleMeta(
     summary="An IAM trust policy, KMS key policy or resource policy names an IAM role or user of the account that "
             "does not exist, or a service principal that is not a service's name.",
     severity=Severity.ERROR,
-    resource_types=tuple(POLICIES) + ("AWS::Lambda::Permission",),
+    resource_types=tuple(PRINCIPAL_POLICIES) + ("AWS::Lambda::Permission",),
     rationale=(
         "IAM and KMS turn every principal ARN into the principal's unique id when the policy is saved, so a role "
         "or user that does not exist (deleted, misspelled, not yet created in this account) fails the create: "
@@ -69,7 +59,7 @@ def evaluate(ctx: RuleContext) -> Iterator[Outcome]:
     for stack in ctx.stacks:
         env = stack_env(ctx, stack)
         for resource in stack.template.resources.values():
-            if resource.type not in POLICIES and resource.type != "AWS::Lambda::Permission":
+            if resource.type not in PRINCIPAL_POLICIES and resource.type != "AWS::Lambda::Permission":
                 continue
             if resource_exists(resource, stack.template, env) is False:
                 continue
@@ -127,7 +117,8 @@ def _principals(resource: Resource, stack: Stack, env) -> Iterator[tuple[str, An
             yield ("AWS" if principal.startswith("arn:") else
                    "Service" if "." in principal else "Account"), principal
         return
-    document = resource.properties.get(POLICIES[resource.type]) if isinstance(resource.properties, Mapping) else None
+    properties = resource.properties if isinstance(resource.properties, Mapping) else {}
+    document = properties.get(PRINCIPAL_POLICIES[resource.type])
     for kind, value, _ in principals_of(document, stack.template, env):
         yield kind, resolve(value, stack.template, env) if not isinstance(value, str) else value
 

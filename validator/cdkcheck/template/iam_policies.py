@@ -28,6 +28,17 @@ from cdkcheck.model import Resource, Template
 _DATA = Path(__file__).resolve().parents[1] / "data" / "aws_managed_policies.json"
 _AWS_MANAGED_PREFIX = ":iam::aws:policy/"
 
+# The policy each resource type carries whose principals the service checks when it stores it ("invalid principal").
+PRINCIPAL_POLICIES = {
+    "AWS::IAM::Role": "AssumeRolePolicyDocument",
+    "AWS::KMS::Key": "KeyPolicy",
+    "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::SecretsManager::ResourcePolicy": "ResourcePolicy",
+    "AWS::ECR::Repository": "RepositoryPolicyText",
+}
+
 
 class Access(str, Enum):
     ALLOWED = "allowed"
